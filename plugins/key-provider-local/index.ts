@@ -1,0 +1,206 @@
+/**
+ * `local` key provider: AES-256 master keys held by this process, from `LOCKSMITH_MASTER_KEYS`
+ * (`id:base64,id:base64`, newest last) or a keyring file (`LOCKSMITH_MASTER_KEY_FILE`, default
+ * `<dataDir>/master-keys.json`). The newest key wraps new data keys; every listed key still
+ * unwraps, so rotation is "append a key, then `locksmith keys rewrap`".
+ *
+ * In development, when no key is configured, a keyring file with one fresh key is created with
+ * mode 0600 and reused on restart. In production a missing keyring is a start-up error: silently
+ * inventing a root key there would make every secret unreadable after the next deploy.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  type EncryptionContext,
+  encodeEncryptionContext,
+  type GeneratedDataKey,
+  type KeyProvider,
+  KeyProviderError,
+  type KeyProviderOptions,
+  type WrappedKey,
+} from '../../src/crypto/key-provider';
+
+const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const FORMAT = Buffer.from('lsl1', 'ascii'); // format marker, so a future layout can coexist
+const KEY_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export interface MasterKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+interface KeyringFile {
+  keys: Array<{ id: string; key: string; createdAt?: string }>;
+}
+
+export function parseMasterKeys(spec: string): MasterKey[] {
+  const keys = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part, index) => {
+      const colon = part.indexOf(':');
+      if (colon <= 0) {
+        throw new KeyProviderError('MISCONFIGURED', `LOCKSMITH_MASTER_KEYS entry ${index + 1} must be "id:base64key"`);
+      }
+      return toMasterKey(part.slice(0, colon), part.slice(colon + 1), `LOCKSMITH_MASTER_KEYS entry ${index + 1}`);
+    });
+  return checkKeyring(keys, 'LOCKSMITH_MASTER_KEYS');
+}
+
+function toMasterKey(id: string, base64: string, where: string): MasterKey {
+  if (!KEY_ID_PATTERN.test(id)) {
+    throw new KeyProviderError('MISCONFIGURED', `${where}: key id must match ${KEY_ID_PATTERN}`);
+  }
+  const key = Buffer.from(base64, 'base64');
+  if (key.length !== KEY_BYTES) {
+    throw new KeyProviderError('MISCONFIGURED', `${where}: key "${id}" must be ${KEY_BYTES} bytes of base64`);
+  }
+  return { id, key };
+}
+
+function checkKeyring(keys: MasterKey[], where: string): MasterKey[] {
+  if (keys.length === 0) throw new KeyProviderError('MISCONFIGURED', `${where} holds no master key`);
+  const seen = new Set<string>();
+  for (const { id } of keys) {
+    if (seen.has(id)) throw new KeyProviderError('MISCONFIGURED', `${where}: duplicate master key id "${id}"`);
+    seen.add(id);
+  }
+  return keys;
+}
+
+export function readKeyringFile(path: string): MasterKey[] {
+  let parsed: KeyringFile;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as KeyringFile;
+  } catch (error) {
+    throw new KeyProviderError('MISCONFIGURED', `cannot read keyring file ${path}: ${(error as Error).message}`);
+  }
+  if (!parsed || !Array.isArray(parsed.keys)) {
+    throw new KeyProviderError('MISCONFIGURED', `keyring file ${path} must be {"keys":[{"id","key"}]}`);
+  }
+  const mode = statSync(path).mode & 0o077;
+  if (mode !== 0 && process.platform !== 'win32') {
+    throw new KeyProviderError('MISCONFIGURED', `keyring file ${path} is readable by group/others; chmod 600 it`);
+  }
+  return checkKeyring(
+    parsed.keys.map((entry, index) => toMasterKey(String(entry.id), String(entry.key), `${path} key ${index + 1}`)),
+    path,
+  );
+}
+
+export function newMasterKeyId(now = new Date()): string {
+  return `mk-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Appends a fresh master key to a keyring file (creating it, mode 0600). Returns the new key id. */
+export function appendMasterKey(path: string): string {
+  const existing: KeyringFile = existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as KeyringFile)
+    : { keys: [] };
+  const id = newMasterKeyId();
+  existing.keys.push({ id, key: randomBytes(KEY_BYTES).toString('base64'), createdAt: new Date().toISOString() });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, JSON.stringify(existing, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return id;
+}
+
+export class LocalKeyProvider implements KeyProvider {
+  readonly name = 'local';
+  private readonly byId: Map<string, Buffer>;
+  private readonly newest: MasterKey;
+
+  constructor(keys: readonly MasterKey[]) {
+    checkKeyring([...keys], 'local key provider');
+    this.byId = new Map(keys.map((k) => [k.id, k.key]));
+    this.newest = keys[keys.length - 1]!;
+  }
+
+  async generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey> {
+    const plaintext = randomBytes(KEY_BYTES);
+    return { plaintext, wrapped: this.wrapWith(this.newest, plaintext, context) };
+  }
+
+  async wrapDataKey(plaintext: Buffer, context: EncryptionContext): Promise<WrappedKey> {
+    if (plaintext.length !== KEY_BYTES) throw new KeyProviderError('INVALID_CIPHERTEXT', 'data key must be 32 bytes');
+    return this.wrapWith(this.newest, plaintext, context);
+  }
+
+  async unwrapDataKey(wrapped: WrappedKey, context: EncryptionContext): Promise<Buffer> {
+    const master = this.byId.get(wrapped.keyRef);
+    if (!master) {
+      throw new KeyProviderError('KEY_NOT_FOUND', `master key "${wrapped.keyRef}" is not in the keyring`);
+    }
+    const blob = wrapped.ciphertext;
+    if (blob.length !== FORMAT.length + NONCE_BYTES + KEY_BYTES + TAG_BYTES || !blob.subarray(0, FORMAT.length).equals(FORMAT)) {
+      throw new KeyProviderError('INVALID_CIPHERTEXT', 'wrapped data key has an unknown format');
+    }
+    const nonce = blob.subarray(FORMAT.length, FORMAT.length + NONCE_BYTES);
+    const body = blob.subarray(FORMAT.length + NONCE_BYTES, blob.length - TAG_BYTES);
+    const tag = blob.subarray(blob.length - TAG_BYTES);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', master, nonce);
+      decipher.setAAD(aadFor(wrapped.keyRef, context));
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(body), decipher.final()]);
+    } catch {
+      throw new KeyProviderError('INVALID_CIPHERTEXT', 'wrapped data key failed authentication (wrong key or context)');
+    }
+  }
+
+  async rewrapDataKey(wrapped: WrappedKey, context: EncryptionContext): Promise<WrappedKey> {
+    if (this.isCurrent(wrapped)) return wrapped;
+    const plaintext = await this.unwrapDataKey(wrapped, context);
+    try {
+      return this.wrapWith(this.newest, plaintext, context);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  isCurrent(wrapped: WrappedKey): boolean {
+    return wrapped.keyRef === this.newest.id;
+  }
+
+  async checkHealth(): Promise<void> {
+    // Keys are in memory: nothing can be unreachable.
+  }
+
+  private wrapWith(master: MasterKey, plaintext: Buffer, context: EncryptionContext): WrappedKey {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', master.key, nonce);
+    cipher.setAAD(aadFor(master.id, context));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return { keyRef: master.id, ciphertext: Buffer.concat([FORMAT, nonce, body, cipher.getAuthTag()]) };
+  }
+}
+
+function aadFor(keyId: string, context: EncryptionContext): Buffer {
+  return Buffer.concat([Buffer.from(`locksmith-local-wrap|${keyId}|`, 'utf8'), encodeEncryptionContext(context)]);
+}
+
+export function keyringPath(options: KeyProviderOptions): string {
+  return options.env.LOCKSMITH_MASTER_KEY_FILE || join(options.dataDir, 'master-keys.json');
+}
+
+export function createKeyProvider(options: KeyProviderOptions): KeyProvider {
+  const inline = options.env.LOCKSMITH_MASTER_KEYS;
+  if (inline && inline.trim() !== '') return new LocalKeyProvider(parseMasterKeys(inline));
+
+  const path = keyringPath(options);
+  if (!existsSync(path)) {
+    if (options.production) {
+      throw new KeyProviderError(
+        'MISCONFIGURED',
+        `no master key: set LOCKSMITH_MASTER_KEYS or LOCKSMITH_MASTER_KEY_FILE (looked for ${path})`,
+      );
+    }
+    const id = appendMasterKey(path);
+    options.logger?.info({ keyId: id, path }, 'generated a local master key (development mode)');
+  }
+  return new LocalKeyProvider(readKeyringFile(path));
+}

@@ -1,0 +1,157 @@
+import type { Kysely } from 'kysely';
+import { appendAuditEvents } from '../audit/audit-log';
+import { type Actor, isScope, type Principal, SCOPES, type Scope } from '../auth/principal';
+import { generateApiKeyToken, hashToken, tokenPrefix } from '../auth/tokens';
+import type { Clock } from '../clock';
+import type { ApiKeyRow, Database } from '../db/database';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { newId } from '../ids';
+import { ApiKeyRepository } from './repository';
+
+export interface ApiKey {
+  readonly id: string;
+  readonly developerId: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly scopes: Scope[];
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly lastUsedAt: Date | null;
+}
+
+export interface CreatedApiKey {
+  readonly apiKey: ApiKey;
+  /** The only time the token exists outside the caller's hands: it is not stored. */
+  readonly token: string;
+}
+
+export interface CreateApiKeyInput {
+  name: unknown;
+  scopes?: readonly string[] | null;
+  expiresAt?: Date | null;
+}
+
+/** Writes to last_used_at are coalesced: one per key per minute is plenty and keeps reads cheap. */
+const TOUCH_INTERVAL_MS = 60_000;
+const KEY_NAME = /^[\w .:@/-]{1,128}$/;
+
+export class ApiKeyService {
+  private readonly repo: ApiKeyRepository;
+
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock }) {
+    this.repo = new ApiKeyRepository(deps.db);
+  }
+
+  /**
+   * Creates a key for the actor's developer. A key can only grant scopes its creator holds,
+   * so `keys:manage` cannot mint a more powerful key than itself.
+   */
+  async create(actor: Actor, creatorScopes: ReadonlySet<Scope> | 'all', input: CreateApiKeyInput): Promise<CreatedApiKey> {
+    return this.deps.db.transaction().execute((trx) => this.createIn(trx, actor, creatorScopes, input));
+  }
+
+  /** Same as create(), inside a caller's transaction (creating a developer with its first key). */
+  async createIn(trx: Kysely<Database>, actor: Actor, creatorScopes: ReadonlySet<Scope> | 'all', input: CreateApiKeyInput): Promise<CreatedApiKey> {
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    if (!KEY_NAME.test(name)) {
+      throw new ValidationError('name', 'name must be 1-128 letters, digits, spaces or . : @ / - _');
+    }
+    const scopes = checkScopes(input.scopes ?? [...SCOPES]);
+    if (creatorScopes !== 'all') {
+      const missing = scopes.filter((s) => !creatorScopes.has(s));
+      if (missing.length > 0) throw new ForbiddenError(`cannot grant scopes you do not hold: ${missing.join(', ')}`);
+    }
+    const now = this.deps.clock.now();
+    if (input.expiresAt && input.expiresAt.getTime() <= now) throw new ValidationError('expiresAt', 'expiresAt must be in the future');
+
+    const token = generateApiKeyToken();
+    const row: ApiKeyRow = {
+      id: newId(),
+      developer_id: actor.developerId,
+      name,
+      token_hash: hashToken(token),
+      token_prefix: tokenPrefix(token),
+      scopes: scopes.join(' '),
+      created_at: now,
+      expires_at: input.expiresAt ? input.expiresAt.getTime() : null,
+      revoked_at: null,
+      last_used_at: null,
+    };
+    await this.repo.with(trx).insert(row);
+    await appendAuditEvents(
+      trx,
+      actor.developerId,
+      [{ action: 'apikey.create', actor: actor.actorId, requestId: actor.requestId, detail: { apiKeyId: row.id, name, scopes } }],
+      now,
+    );
+    return { apiKey: toApiKey(row), token };
+  }
+
+  async revoke(actor: Actor, id: unknown): Promise<ApiKey> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw new ValidationError('id', 'id must be an API key id');
+    return this.deps.db.transaction().execute(async (trx) => {
+      const repo = this.repo.with(trx);
+      const existing = await repo.findById(actor.developerId, id);
+      if (!existing) throw new NotFoundError(`no API key with id "${id}"`);
+      const now = this.deps.clock.now();
+      if (existing.revoked_at === null) {
+        await repo.revoke(actor.developerId, id, now);
+        await appendAuditEvents(
+          trx,
+          actor.developerId,
+          [{ action: 'apikey.revoke', actor: actor.actorId, requestId: actor.requestId, detail: { apiKeyId: id, name: existing.name } }],
+          now,
+        );
+      }
+      return toApiKey({ ...existing, revoked_at: existing.revoked_at ?? now });
+    });
+  }
+
+  async list(developerId: string): Promise<ApiKey[]> {
+    return (await this.repo.list(developerId)).map(toApiKey);
+  }
+
+  /** Resolves a bearer token to a principal; null for unknown, revoked or expired keys. */
+  async authenticate(token: string): Promise<Principal | null> {
+    const row = await this.repo.findByTokenHash(hashToken(token));
+    const now = this.deps.clock.now();
+    if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return null;
+    if (row.last_used_at === null || now - row.last_used_at > TOUCH_INTERVAL_MS) {
+      await this.repo.touch(row.id, now);
+    }
+    return {
+      kind: 'developer',
+      developerId: row.developer_id,
+      actorId: row.id,
+      scopes: new Set(row.scopes.split(' ').filter(isScope)),
+    };
+  }
+}
+
+function checkScopes(scopes: readonly string[]): Scope[] {
+  if (scopes.length === 0) throw new ValidationError('scopes', 'give at least one scope');
+  const unknown = scopes.filter((s) => !isScope(s));
+  if (unknown.length > 0) {
+    throw new ValidationError('scopes', `unknown scopes: ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
+  }
+  return [...new Set(scopes as Scope[])];
+}
+
+function toDate(ms: number | null): Date | null {
+  return ms === null ? null : new Date(Number(ms));
+}
+
+function toApiKey(row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    developerId: row.developer_id,
+    name: row.name,
+    prefix: row.token_prefix,
+    scopes: row.scopes.split(' ').filter(isScope),
+    createdAt: new Date(Number(row.created_at)),
+    expiresAt: toDate(row.expires_at),
+    revokedAt: toDate(row.revoked_at),
+    lastUsedAt: toDate(row.last_used_at),
+  };
+}

@@ -1,0 +1,106 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Environment -> typed configuration. Everything the core reads from the environment is here,
+ * validated once at start-up so a typo fails loudly instead of at the first request.
+ * Key-provider plugins read their own variables (they receive `env`), so provider-specific
+ * settings never leak into the core.
+ */
+
+const booleanish = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const positiveInt = (name: string) =>
+  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be positive`);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOCKSMITH_DATA_DIR: z.string().min(1).default('./.locksmith'),
+  LOCKSMITH_DATABASE_URL: z
+    .string()
+    .refine((v) => /^(mysql|mariadb):\/\//.test(v) || v.startsWith('sqlite:'), {
+      message: 'LOCKSMITH_DATABASE_URL must be mysql://user:pass@host:port/db or sqlite:<path>',
+    })
+    .optional(),
+  LOCKSMITH_HOST: z.string().min(1).default('127.0.0.1'),
+  LOCKSMITH_PORT: z.coerce
+    .number({ error: 'LOCKSMITH_PORT must be a number' })
+    .int()
+    .min(0, 'LOCKSMITH_PORT must be 0-65535')
+    .max(65535, 'LOCKSMITH_PORT must be 0-65535')
+    .default(4000),
+  LOCKSMITH_ADMIN_TOKEN: z.string().min(32, 'LOCKSMITH_ADMIN_TOKEN must be at least 32 characters').optional(),
+  LOCKSMITH_KEY_PROVIDER: z.string().min(1).default('local'),
+  LOCKSMITH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOCKSMITH_DATA_KEY_CACHE_SIZE: positiveInt('LOCKSMITH_DATA_KEY_CACHE_SIZE').default(10_000),
+  LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS: positiveInt('LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS').default(300),
+  LOCKSMITH_DB_POOL_SIZE: positiveInt('LOCKSMITH_DB_POOL_SIZE').default(10),
+  LOCKSMITH_GRAPHIQL: booleanish.optional(),
+  LOCKSMITH_SHUTDOWN_TIMEOUT_MS: positiveInt('LOCKSMITH_SHUTDOWN_TIMEOUT_MS').default(10_000),
+});
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'mysql'; readonly url: string; readonly poolSize: number };
+
+export interface Config {
+  readonly production: boolean;
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  readonly host: string;
+  readonly port: number;
+  readonly adminToken: string | undefined;
+  readonly keyProvider: string;
+  readonly logLevel: z.infer<typeof EnvSchema>['LOCKSMITH_LOG_LEVEL'];
+  readonly dataKeyCache: { readonly maxEntries: number; readonly ttlMs: number };
+  readonly graphiql: boolean;
+  readonly shutdownTimeoutMs: number;
+  /** The raw environment, for key-provider plugins. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  // Empty variables count as unset: `FOO= npm start` should not fail validation.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    throw new ConfigError(`invalid configuration:\n${problems}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const dataDir = resolve(e.LOCKSMITH_DATA_DIR);
+
+  if (production && !e.LOCKSMITH_ADMIN_TOKEN) {
+    throw new ConfigError('LOCKSMITH_ADMIN_TOKEN is required in production (at least 32 random characters)');
+  }
+
+  const database: DatabaseConfig = e.LOCKSMITH_DATABASE_URL?.startsWith('sqlite:')
+    ? { kind: 'sqlite', path: resolve(e.LOCKSMITH_DATABASE_URL.slice('sqlite:'.length) || resolve(dataDir, 'locksmith.db')) }
+    : e.LOCKSMITH_DATABASE_URL
+      ? { kind: 'mysql', url: e.LOCKSMITH_DATABASE_URL, poolSize: e.LOCKSMITH_DB_POOL_SIZE }
+      : { kind: 'sqlite', path: resolve(dataDir, 'locksmith.db') };
+
+  return {
+    production,
+    nodeEnv: e.NODE_ENV,
+    dataDir,
+    database,
+    host: e.LOCKSMITH_HOST,
+    port: e.LOCKSMITH_PORT,
+    adminToken: e.LOCKSMITH_ADMIN_TOKEN,
+    keyProvider: e.LOCKSMITH_KEY_PROVIDER,
+    logLevel: e.LOCKSMITH_LOG_LEVEL,
+    dataKeyCache: { maxEntries: e.LOCKSMITH_DATA_KEY_CACHE_SIZE, ttlMs: e.LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS * 1000 },
+    graphiql: e.LOCKSMITH_GRAPHIQL ?? !production,
+    shutdownTimeoutMs: e.LOCKSMITH_SHUTDOWN_TIMEOUT_MS,
+    env,
+  };
+}

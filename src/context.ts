@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { ApiKeyService } from './api-keys/service';
+import type { Actor, Principal } from './auth/principal';
+import type { DeveloperService } from './developers/service';
+import { ForbiddenError } from './errors';
+import type { SecretService } from './secrets/service';
+
+/** The services a request may use; built once at start-up (src/app.ts). */
+export interface Services {
+  readonly secrets: SecretService;
+  readonly apiKeys: ApiKeyService;
+  readonly developers: DeveloperService;
+}
+
+export interface Context {
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly services: Services;
+  readonly logger: Logger;
+}
+
+/** The acting developer; admin tokens manage developers only and get a typed refusal here. */
+export function actorOf(ctx: Context): Actor {
+  if (ctx.principal.kind !== 'developer') {
+    throw new ForbiddenError('the admin token can only manage developers; use a developer API key');
+  }
+  return { developerId: ctx.principal.developerId, actorId: ctx.principal.actorId, requestId: ctx.requestId };
+}

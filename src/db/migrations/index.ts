@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './2026_11_23_0001_initial';
+
+/**
+ * Every migration, by name, in order. Listed explicitly rather than read from the directory so
+ * the same code runs from TypeScript sources and from the compiled dist/.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_23_0001_initial': initial,
+};

@@ -1,0 +1,12 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from '../builder';
+import './scalars';
+import './errors';
+import './secret';
+import './secret-version';
+import './secret-mutations';
+import './api-key';
+import './developer';
+
+/** The executable schema, sorted so the committed schema.graphql diffs cleanly. */
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,176 @@
+import type { Kysely } from 'kysely';
+import type { Database, SecretRow, SecretVersionRow } from '../db/database';
+import { type Metadata, metadataEntryHash } from './validation';
+
+/**
+ * SQL for secrets, their versions and metadata index. No rules, no crypto. Every statement
+ * is scoped by developer id here, so a service bug cannot cross tenants.
+ */
+
+export interface SecretListQuery {
+  readonly developerId: string;
+  readonly deleted: boolean;
+  readonly namePrefix?: string;
+  readonly metadata?: Metadata;
+  /** Keyset cursor: rows strictly after (name, id). */
+  readonly after?: { name: string; id: string };
+  readonly limit: number;
+}
+
+export type VersionSummary = Pick<SecretVersionRow, 'version' | 'created_at' | 'created_by' | 'destroyed_at'>;
+
+export class SecretRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** The same repository bound to a transaction. */
+  with(trx: Kysely<Database>): SecretRepository {
+    return new SecretRepository(trx);
+  }
+
+  findLiveByName(developerId: string, name: string): Promise<SecretRow | undefined> {
+    return this.db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('developer_id', '=', developerId)
+      .where('live_name', '=', name)
+      .executeTakeFirst();
+  }
+
+  /** The most recently deleted secret with this name (what `restoreSecret` brings back). */
+  findDeletedByName(developerId: string, name: string): Promise<SecretRow | undefined> {
+    return this.db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('developer_id', '=', developerId)
+      .where('name', '=', name)
+      .where('deleted_at', 'is not', null)
+      .orderBy('deleted_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  findById(developerId: string, id: string): Promise<SecretRow | undefined> {
+    return this.db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('developer_id', '=', developerId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  list(query: SecretListQuery): Promise<SecretRow[]> {
+    let q = this.db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('developer_id', '=', query.developerId)
+      .where('deleted_at', query.deleted ? 'is not' : 'is', null);
+    if (query.namePrefix) {
+      // Range instead of LIKE: no escaping of % and _, and it walks the (developer, name) index.
+      q = q.where('name', '>=', query.namePrefix).where('name', '<', query.namePrefix + '\u{10FFFF}');
+    }
+    for (const [key, value] of Object.entries(query.metadata ?? {})) {
+      const hash = metadataEntryHash(key, value);
+      q = q.where('id', 'in', (sub) =>
+        sub
+          .selectFrom('secret_metadata')
+          .select('secret_id')
+          .where('developer_id', '=', query.developerId)
+          .where('entry_hash', '=', hash),
+      );
+    }
+    if (query.after) {
+      const { name, id } = query.after;
+      q = q.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+    }
+    return q.orderBy('name').orderBy('id').limit(query.limit).execute();
+  }
+
+  async insertSecret(row: SecretRow): Promise<void> {
+    await this.db.insertInto('secrets').values(row).execute();
+  }
+
+  /**
+   * Compare-and-set on current_version: the update applies only if nobody moved the version
+   * since `fromVersion` was read. Returns whether it applied.
+   */
+  async updateSecretIfVersion(
+    developerId: string,
+    id: string,
+    fromVersion: number,
+    changes: Partial<Omit<SecretRow, 'id' | 'developer_id'>>,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('secrets')
+      .set(changes)
+      .where('developer_id', '=', developerId)
+      .where('id', '=', id)
+      .where('current_version', '=', fromVersion)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async updateSecret(developerId: string, id: string, changes: Partial<Omit<SecretRow, 'id' | 'developer_id'>>): Promise<boolean> {
+    const result = await this.db
+      .updateTable('secrets')
+      .set(changes)
+      .where('developer_id', '=', developerId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async insertVersion(row: SecretVersionRow): Promise<void> {
+    await this.db.insertInto('secret_versions').values(row).execute();
+  }
+
+  findVersion(developerId: string, secretId: string, version: number): Promise<SecretVersionRow | undefined> {
+    return this.db
+      .selectFrom('secret_versions')
+      .selectAll()
+      .where('developer_id', '=', developerId)
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+  }
+
+  /** Versions newest first, strictly below `before` when given. */
+  listVersions(developerId: string, secretId: string, limit: number, before?: number): Promise<VersionSummary[]> {
+    let q = this.db
+      .selectFrom('secret_versions')
+      .select(['version', 'created_at', 'created_by', 'destroyed_at'])
+      .where('developer_id', '=', developerId)
+      .where('secret_id', '=', secretId);
+    if (before !== undefined) q = q.where('version', '<', before);
+    return q.orderBy('version', 'desc').limit(limit).execute();
+  }
+
+  async replaceMetadata(developerId: string, secretId: string, metadata: Metadata): Promise<void> {
+    await this.db.deleteFrom('secret_metadata').where('developer_id', '=', developerId).where('secret_id', '=', secretId).execute();
+    const rows = Object.entries(metadata).map(([key, value]) => ({
+      secret_id: secretId,
+      developer_id: developerId,
+      meta_key: key,
+      entry_hash: metadataEntryHash(key, value),
+    }));
+    if (rows.length > 0) await this.db.insertInto('secret_metadata').values(rows).execute();
+  }
+
+  /** Erases a secret and everything under it (purge). */
+  async purge(developerId: string, secretId: string): Promise<void> {
+    await this.db.deleteFrom('secret_metadata').where('developer_id', '=', developerId).where('secret_id', '=', secretId).execute();
+    await this.db.deleteFrom('secret_versions').where('developer_id', '=', developerId).where('secret_id', '=', secretId).execute();
+    await this.db.deleteFrom('secrets').where('developer_id', '=', developerId).where('id', '=', secretId).execute();
+  }
+
+  /** Deleted secrets whose recovery window has ended, oldest first, across tenants (purge job). */
+  findPurgeable(now: number, limit: number): Promise<Array<Pick<SecretRow, 'id' | 'developer_id' | 'name'>>> {
+    return this.db
+      .selectFrom('secrets')
+      .select(['id', 'developer_id', 'name'])
+      .where('purge_at', '<=', now)
+      .orderBy('purge_at')
+      .limit(limit)
+      .execute();
+  }
+}

@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
+import { createLogger } from './logger';
+
+/** Entry point: config -> app -> HTTP listener, with graceful shutdown on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`locksmith: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const dev = !config.production;
+  const devCredentials = dev && !config.adminToken ? loadOrCreateDevCredentials(config.dataDir) : undefined;
+  let graphiqlHeaders: Record<string, string> = {};
+  let app;
+  try {
+    app = await createApp(config, { logger, adminToken: devCredentials?.adminToken, graphiqlHeaders: () => graphiqlHeaders });
+  } catch (error) {
+    logger.fatal({ err: error }, 'start-up failed');
+    process.stderr.write(`locksmith: start-up failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  let banner = '';
+  if (dev) {
+    const credentials = await ensureDevDeveloper(config.dataDir, devCredentials ?? { adminToken: config.adminToken! }, app.services);
+    graphiqlHeaders = { Authorization: `Bearer ${credentials.apiKey}` };
+    banner = [
+      '',
+      `  locksmith (development mode, data in ${config.dataDir})`,
+      `  GraphQL + GraphiQL  http://${config.host}:${config.port}/graphql`,
+      `  admin token         ${credentials.adminToken}`,
+      `  developer API key   ${credentials.apiKey}   (developer ${credentials.developerId})`,
+      '',
+    ].join('\n');
+  }
+
+  const server = createServer(app.yoga);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ host: config.host, port, keyProvider: app.provider.name, database: config.database.kind }, 'listening');
+  if (banner) process.stdout.write(banner.replace(`:${config.port}/`, `:${port}/`) + '\n');
+
+  const running = app;
+  installShutdown(server, () => running.close(), config.shutdownTimeoutMs, logger);
+}
+
+function installShutdown(server: Server, close: () => Promise<void>, timeoutMs: number, logger: ReturnType<typeof createLogger>) {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    force.unref();
+    // Stop accepting, let in-flight requests finish (their transactions commit), then close.
+    server.close(async () => {
+      try {
+        await close();
+        logger.info('stopped');
+        process.exit(0);
+      } catch (error) {
+        logger.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      }
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`locksmith: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
