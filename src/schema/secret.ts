@@ -36,7 +36,7 @@ builder.node(SecretRef, {
         type: SecretVersionRef,
         description: 'Versions, newest first.',
         resolve: async (secret, args, ctx) =>
-          toConnection(await ctx.services.secrets.listVersions(actorOf(ctx), secret, args), (v) => encodeVersionCursor(v.version), args.after),
+          toConnection(await ctx.services.secrets.listVersions(actorOf(ctx), secret, args), (v) => encodeVersionCursor(v.version)),
       },
       { name: 'SecretVersionConnection' },
       { name: 'SecretVersionEdge' },
@@ -71,7 +71,7 @@ builder.queryFields((t) => ({
       authScopes: { scope: 'secrets:read' },
       args: { filter: t.arg({ type: SecretFilter }) },
       resolve: async (_root, args, ctx) =>
-        toConnection(await ctx.services.secrets.list(actorOf(ctx), args), encodeSecretCursor, args.after),
+        toConnection(await ctx.services.secrets.list(actorOf(ctx), args), encodeSecretCursor),
     },
     { name: 'SecretConnection' },
     { name: 'SecretEdge' },

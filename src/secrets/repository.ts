@@ -12,8 +12,10 @@ export interface SecretListQuery {
   readonly deleted: boolean;
   readonly namePrefix?: string;
   readonly metadata?: Metadata;
-  /** Keyset cursor: rows strictly after (name, id). */
-  readonly after?: { name: string; id: string };
+  /** Keyset cursor: rows strictly after (or, backwards, before) this (name, id). */
+  readonly cursor?: { name: string; id: string };
+  /** Backwards walks the index in descending order (for `last`/`before`). */
+  readonly backwards: boolean;
   readonly limit: number;
 }
 
@@ -78,11 +80,13 @@ export class SecretRepository {
           .where('entry_hash', '=', hash),
       );
     }
-    if (query.after) {
-      const { name, id } = query.after;
-      q = q.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+    const op = query.backwards ? '<' : '>';
+    if (query.cursor) {
+      const { name, id } = query.cursor;
+      q = q.where((eb) => eb.or([eb('name', op, name), eb.and([eb('name', '=', name), eb('id', op, id)])]));
     }
-    return q.orderBy('name').orderBy('id').limit(query.limit).execute();
+    const order = query.backwards ? 'desc' : 'asc';
+    return q.orderBy('name', order).orderBy('id', order).limit(query.limit).execute();
   }
 
   async insertSecret(row: SecretRow): Promise<void> {
@@ -134,15 +138,18 @@ export class SecretRepository {
       .executeTakeFirst();
   }
 
-  /** Versions newest first, strictly below `before` when given. */
-  listVersions(developerId: string, secretId: string, limit: number, before?: number): Promise<VersionSummary[]> {
+  /**
+   * Versions newest first, strictly older than `cursor` when given; backwards returns the
+   * versions strictly newer than `cursor`, oldest first.
+   */
+  listVersions(developerId: string, secretId: string, limit: number, cursor: number | undefined, backwards: boolean): Promise<VersionSummary[]> {
     let q = this.db
       .selectFrom('secret_versions')
       .select(['version', 'created_at', 'created_by', 'destroyed_at'])
       .where('developer_id', '=', developerId)
       .where('secret_id', '=', secretId);
-    if (before !== undefined) q = q.where('version', '<', before);
-    return q.orderBy('version', 'desc').limit(limit).execute();
+    if (cursor !== undefined) q = q.where('version', backwards ? '>' : '<', cursor);
+    return q.orderBy('version', backwards ? 'asc' : 'desc').limit(limit).execute();
   }
 
   async replaceMetadata(developerId: string, secretId: string, metadata: Metadata): Promise<void> {

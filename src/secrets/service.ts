@@ -83,6 +83,15 @@ export interface SecretFilter {
 export interface Page<T> {
   readonly items: T[];
   readonly hasNextPage: boolean;
+  readonly hasPreviousPage: boolean;
+}
+
+/** Relay pagination arguments, forwards (first/after) or backwards (last/before). */
+export interface PageArgs {
+  first?: unknown;
+  after?: string | null;
+  last?: unknown;
+  before?: string | null;
 }
 
 export interface SecretServiceDeps {
@@ -286,8 +295,8 @@ export class SecretService {
     return row ? toSecret(row) : null;
   }
 
-  async list(actor: Pick<Actor, 'developerId'>, args: { first?: unknown; after?: string | null; filter?: SecretFilter | null }): Promise<Page<Secret>> {
-    const limit = checkPageSize(args.first);
+  async list(actor: Pick<Actor, 'developerId'>, args: PageArgs & { filter?: SecretFilter | null }): Promise<Page<Secret>> {
+    const window = checkPageArgs(args);
     const filter = args.filter ?? {};
     const metadata = filter.metadata === undefined || filter.metadata === null ? undefined : checkMetadata(filter.metadata, 'filter.metadata');
     if (filter.namePrefix !== undefined && filter.namePrefix !== null && filter.namePrefix.length > 128) {
@@ -298,20 +307,21 @@ export class SecretService {
       deleted: filter.deleted === true,
       namePrefix: filter.namePrefix ?? undefined,
       metadata,
-      after: args.after ? decodeSecretCursor(args.after) : undefined,
-      limit: limit + 1,
+      cursor: window.cursor ? decodeSecretCursor(window.cursor) : undefined,
+      backwards: window.backwards,
+      limit: window.limit + 1,
     });
-    return { items: rows.slice(0, limit).map(toSecret), hasNextPage: rows.length > limit };
+    return toPage(rows.map(toSecret), window);
   }
 
-  async listVersions(actor: Pick<Actor, 'developerId'>, secret: Secret, args: { first?: unknown; after?: string | null }): Promise<Page<SecretVersionInfo>> {
-    const limit = checkPageSize(args.first);
-    const before = args.after ? decodeVersionCursor(args.after) : undefined;
-    const rows = await this.repo.listVersions(actor.developerId, secret.id, limit + 1, before);
-    return {
-      items: rows.slice(0, limit).map((row) => toVersionInfo(secret, row)),
-      hasNextPage: rows.length > limit,
-    };
+  async listVersions(actor: Pick<Actor, 'developerId'>, secret: Secret, args: PageArgs): Promise<Page<SecretVersionInfo>> {
+    const window = checkPageArgs(args);
+    const cursor = window.cursor ? decodeVersionCursor(window.cursor) : undefined;
+    const rows = await this.repo.listVersions(actor.developerId, secret.id, window.limit + 1, cursor, window.backwards);
+    return toPage(
+      rows.map((row) => toVersionInfo(secret, row)),
+      window,
+    );
   }
 
   async findVersion(actor: Pick<Actor, 'developerId'>, secret: Secret, version: number): Promise<SecretVersionInfo | null> {
@@ -343,6 +353,34 @@ export class SecretService {
   private audit(trx: Kysely<Database>, actor: Actor, at: number, entry: Omit<AuditEntry, 'actor' | 'requestId'>): Promise<void> {
     return appendAuditEvents(trx, actor.developerId, [{ ...entry, actor: actor.actorId, requestId: actor.requestId }], at);
   }
+}
+
+interface PageWindow {
+  readonly limit: number;
+  readonly cursor: string | null | undefined;
+  readonly backwards: boolean;
+}
+
+function checkPageArgs(args: PageArgs): PageWindow {
+  const backwards = (args.last !== undefined && args.last !== null) || Boolean(args.before);
+  if (backwards && ((args.first !== undefined && args.first !== null) || args.after)) {
+    throw new ValidationError('first', 'page forwards (first/after) or backwards (last/before), not both');
+  }
+  return backwards
+    ? { limit: checkPageSize(args.last, 'last'), cursor: args.before, backwards }
+    : { limit: checkPageSize(args.first, 'first'), cursor: args.after, backwards };
+}
+
+/** Rows were fetched with one extra to learn whether another page exists beyond them. */
+function toPage<T>(rows: T[], window: PageWindow): Page<T> {
+  const more = rows.length > window.limit;
+  const items = rows.slice(0, window.limit);
+  if (window.backwards) items.reverse();
+  return {
+    items,
+    hasNextPage: window.backwards ? Boolean(window.cursor) : more,
+    hasPreviousPage: window.backwards ? more : Boolean(window.cursor),
+  };
 }
 
 function changedFields(value: boolean, description: boolean, metadata: boolean): string[] {
