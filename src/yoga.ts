@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Authenticator } from './auth/authenticate';
 import type { Context, Services } from './context';
 import { AppError } from './errors';
+import { useRestApi } from './rest';
 
 export interface YogaOptions {
   readonly schema: GraphQLSchema;
@@ -25,7 +26,6 @@ const READINESS_TIMEOUT_MS = 3000;
 
 export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
   const requestIds = new WeakMap<Request, string>();
-  const requestIdOf = (request: Request) => requestIds.get(request) ?? 'unknown';
 
   return createYoga<Record<string, never>, Context>({
     schema: options.schema,
@@ -43,7 +43,7 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
       : false,
     renderGraphiQL,
     context: async ({ request }) => {
-      const requestId = requestIdOf(request);
+      const requestId = requestIds.get(request) ?? randomUUID();
       let principal;
       try {
         principal = await options.authenticate(request.headers.get('authorization'));
@@ -64,6 +64,7 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
       useRequestId(requestIds),
       useOpsEndpoints(options.readinessChecks, options.logger),
       useErrorPresentation(options.logger),
+      useRestApi(),
     ],
   });
 }

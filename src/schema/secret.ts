@@ -76,6 +76,18 @@ builder.queryFields((t) => ({
     { name: 'SecretConnection' },
     { name: 'SecretEdge' },
   ),
+  secretValue: t.string({
+    nullable: true,
+    description:
+      'Just the value of a live secret (the current version, or `version`); null when absent. Needs secrets:reveal; audited. REST: GET /api/secret-value.',
+    authScopes: { scope: 'secrets:reveal' },
+    args: { name: t.arg.string({ required: true }), version: t.arg.int() },
+    resolve: async (_root, { name, version }, ctx) => {
+      const actor = actorOf(ctx);
+      const secret = await ctx.services.secrets.get(actor, name);
+      return secret ? ctx.services.secrets.reveal(actor, secret, version ?? undefined) : null;
+    },
+  }),
   secretVersion: t.field({
     type: SecretVersionRef,
     nullable: true,
