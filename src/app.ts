@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { ApiKeyService } from './api-keys/service';
+import { AuditService } from './audit/service';
 import { createAuthenticator } from './auth/authenticate';
 import { type Clock, systemClock } from './clock';
 import type { Config } from './config';
@@ -22,6 +23,8 @@ export interface App {
   readonly dataKeys: DataKeyService;
   readonly services: Services;
   readonly yoga: LocksmithYoga;
+  /** Starts background jobs (the purge of expired deletions: once now, then on a timer). */
+  startJobs(): void;
   close(): Promise<void>;
 }
 
@@ -50,9 +53,10 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     const dataKeys = new DataKeyService(provider, new DataKeyRepository(db), clock, config.dataKeyCache);
     const apiKeys = new ApiKeyService({ db, clock });
     const services: Services = {
-      secrets: new SecretService({ db, dataKeys, clock }),
+      secrets: new SecretService({ db, dataKeys, clock, maxVersions: config.maxVersions }),
       apiKeys,
       developers: new DeveloperService({ db, clock, apiKeys }),
+      audit: new AuditService({ db, clock }),
     };
     const yoga = createLocksmithYoga({
       schema,
@@ -67,6 +71,14 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         keyProvider: () => provider.checkHealth(),
       },
     });
+    let purgeTimer: NodeJS.Timeout | undefined;
+    let purging: Promise<unknown> = Promise.resolve();
+    const purge = () => {
+      purging = services.secrets
+        .purgeExpired()
+        .then((count) => count > 0 && logger.info({ count }, 'purged deleted secrets past their recovery window'))
+        .catch((error) => logger.error({ err: error }, 'purge job failed; it will run again'));
+    };
     return {
       config,
       db,
@@ -74,7 +86,15 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       dataKeys,
       services,
       yoga,
+      startJobs() {
+        if (purgeTimer) return;
+        purge();
+        purgeTimer = setInterval(purge, config.purgeIntervalMs);
+        purgeTimer.unref();
+      },
       async close() {
+        clearInterval(purgeTimer);
+        await purging;
         await yoga.dispose();
         await provider.close?.();
         await db.destroy();

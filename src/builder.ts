@@ -25,12 +25,14 @@ export const builder = new SchemaBuilder<{
       developer: ctx.principal.kind === 'developer',
       scope: (scope) => ctx.principal.kind === 'developer' && ctx.principal.scopes.has(scope),
     }),
-    unauthorizedError: (_parent, ctx, _info, result) =>
-      new ForbiddenError(
+    unauthorizedError: (_parent, ctx, info, result) => {
+      ctx.deniedFields.push(`${info.parentType.name}.${info.fieldName}`);
+      return new ForbiddenError(
         ctx.principal.kind === 'admin'
           ? 'the admin token can only manage developers; use a developer API key'
           : `this API key lacks the scope this needs (${describeFailure(result.failure)})`,
-      ),
+      );
+    },
   },
   errors: { directResult: true },
   relay: {

@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS: positiveInt('LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS').default(300),
   LOCKSMITH_DB_POOL_SIZE: positiveInt('LOCKSMITH_DB_POOL_SIZE').default(10),
   LOCKSMITH_GRAPHIQL: booleanish.optional(),
+  LOCKSMITH_MAX_VERSIONS: positiveInt('LOCKSMITH_MAX_VERSIONS').default(50),
+  LOCKSMITH_PURGE_INTERVAL_SECONDS: positiveInt('LOCKSMITH_PURGE_INTERVAL_SECONDS').default(3600),
   LOCKSMITH_SHUTDOWN_TIMEOUT_MS: positiveInt('LOCKSMITH_SHUTDOWN_TIMEOUT_MS').default(10_000),
 });
 
@@ -58,6 +60,10 @@ export interface Config {
   readonly dataKeyCache: { readonly maxEntries: number; readonly ttlMs: number };
   readonly graphiql: boolean;
   readonly shutdownTimeoutMs: number;
+  /** Versions kept per secret; older ones are destroyed (ciphertext erased). */
+  readonly maxVersions: number;
+  /** How often deleted secrets past their recovery window are purged. */
+  readonly purgeIntervalMs: number;
   /** The raw environment, for key-provider plugins. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -101,6 +107,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataKeyCache: { maxEntries: e.LOCKSMITH_DATA_KEY_CACHE_SIZE, ttlMs: e.LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS * 1000 },
     graphiql: e.LOCKSMITH_GRAPHIQL ?? !production,
     shutdownTimeoutMs: e.LOCKSMITH_SHUTDOWN_TIMEOUT_MS,
+    maxVersions: e.LOCKSMITH_MAX_VERSIONS,
+    purgeIntervalMs: e.LOCKSMITH_PURGE_INTERVAL_SECONDS * 1000,
     env,
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ApiKeyService } from './api-keys/service';
+import type { AuditService } from './audit/service';
 import type { Actor, Principal } from './auth/principal';
 import type { DeveloperService } from './developers/service';
 import { ForbiddenError } from './errors';
@@ -10,6 +11,7 @@ export interface Services {
   readonly secrets: SecretService;
   readonly apiKeys: ApiKeyService;
   readonly developers: DeveloperService;
+  readonly audit: AuditService;
 }
 
 export interface Context {
@@ -17,6 +19,8 @@ export interface Context {
   readonly principal: Principal;
   readonly services: Services;
   readonly logger: Logger;
+  /** Fields refused for missing scopes in this request; audited once after execution. */
+  readonly deniedFields: string[];
 }
 
 /** The acting developer; admin tokens manage developers only and get a typed refusal here. */

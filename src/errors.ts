@@ -72,3 +72,13 @@ export function isAppError(error: unknown): error is AppError {
   // this check is for plain throw sites.
   return error instanceof AppError;
 }
+
+/** The secret's `expiresAt` has passed: its value is no longer served (rotate it). */
+export class SecretExpiredError extends AppError {
+  override readonly name = 'SecretExpiredError';
+  readonly code = 'SECRET_EXPIRED';
+  override readonly httpStatus = 410;
+  constructor(readonly secretName: string, readonly expiredAt: Date) {
+    super(`secret "${secretName}" expired at ${expiredAt.toISOString()}; update its value and expiresAt`);
+  }
+}

@@ -66,7 +66,8 @@ export function useRestApi(): Plugin {
     } as never,
     // Swagger UI loads its assets from a CDN; the OpenAPI JSON works with any local viewer.
     swaggerUI: undefined,
-    errorHandler: restErrorResponse,
+    // SOFA types its handler against fets' Response; the platform Response is what it gets at run time.
+    errorHandler: restErrorResponse as never,
   });
   return {
     ...sofa,

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     ].join('\n');
   }
 
+  app.startJobs();
   const server = createServer(app.yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

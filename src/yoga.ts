@@ -4,7 +4,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Authenticator } from './auth/authenticate';
-import type { Context, Services } from './context';
+import { actorOf, type Context, type Services } from './context';
 import { AppError } from './errors';
 import { useRestApi } from './rest';
 
@@ -58,12 +58,13 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
           extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
         });
       }
-      return { requestId, principal, services: options.services, logger: options.logger };
+      return { requestId, principal, services: options.services, logger: options.logger, deniedFields: [] };
     },
     plugins: [
       useRequestId(requestIds),
       useOpsEndpoints(options.readinessChecks, options.logger),
       useErrorPresentation(options.logger),
+      useDenialAudit(options.logger),
       useRestApi(),
     ],
   });
@@ -143,6 +144,29 @@ function useErrorPresentation(logger: Logger): Plugin<Context> {
           }
         },
       };
+    },
+  };
+}
+
+/**
+ * Refused fields are collected during execution and written as one `auth.denied` audit event
+ * before the response goes out (scope-auth builds its errors synchronously, so it cannot write).
+ */
+function useDenialAudit(logger: Logger): Plugin<Context> {
+  return {
+    onExecute({ executeFn, setExecuteFn }) {
+      setExecuteFn(async (args) => {
+        const result = await executeFn(args);
+        const ctx = args.contextValue as Context;
+        if (ctx.deniedFields.length > 0 && ctx.principal.kind === 'developer') {
+          try {
+            await ctx.services.audit.recordDenied(actorOf(ctx), ctx.deniedFields);
+          } catch (error) {
+            logger.error({ err: error, requestId: ctx.requestId }, 'could not audit a refused request');
+          }
+        }
+        return result;
+      });
     },
   };
 }

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'secret.restore'
   | 'secret.rollback'
   | 'secret.purge'
+  | 'secret.destroy_version'
   | 'apikey.create'
   | 'apikey.revoke'
   | 'task.secret_use'

@@ -69,6 +69,8 @@ export interface SecretsTable {
   expires_at: Millis | null;
   value_changed_at: BigIntColumn;
   last_revealed_at: Millis | null;
+  /** value_changed_at + rotate_every_days, precomputed for an indexed "due for rotation" filter. */
+  rotation_due_at: Millis | null;
 }
 
 export interface SecretVersionsTable {

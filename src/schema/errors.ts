@@ -5,6 +5,7 @@ import {
   KeyServiceUnavailableError,
   NameTakenError,
   NotFoundError,
+  SecretExpiredError,
   ValidationError,
   VersionConflictError,
 } from '../errors';
@@ -57,6 +58,13 @@ builder.objectType(KeyServiceUnavailableError, {
   interfaces: [ErrorInterface],
   description: 'The key provider could not be reached; nothing was changed and the call can be retried.',
   fields: () => ({}),
+});
+
+builder.objectType(SecretExpiredError, {
+  name: 'SecretExpiredError',
+  interfaces: [ErrorInterface],
+  description: "The secret's expiresAt has passed; its value is no longer served.",
+  fields: (t) => ({ name: t.exposeString('secretName'), expiredAt: t.expose('expiredAt', { type: 'DateTime' }) }),
 });
 
 /** Errors every secret write can end in besides its own. */

@@ -7,6 +7,7 @@ import './secret-version';
 import './secret-mutations';
 import './api-key';
 import './developer';
+import './audit-event';
 
 /** The executable schema, sorted so the committed schema.graphql diffs cleanly. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,9 +1,10 @@
 import { builder } from '../builder';
 import { actorOf } from '../context';
 import { NameTakenError, NotFoundError, VersionConflictError } from '../errors';
-import type { Secret } from '../secrets/service';
+import type { Secret, SecretVersionInfo } from '../secrets/service';
 import { WRITE_ERRORS } from './errors';
 import { SecretRef } from './secret';
+import { SecretVersionRef } from './secret-version';
 
 /** Secret writes. Each returns a `XResult` union of `XPayload { secret }` and typed errors. */
 
@@ -30,6 +31,8 @@ const UpdateSecretInput = builder.inputType('UpdateSecretInput', {
     value: t.string(),
     description: t.string({ description: 'null clears the description.' }),
     metadata: t.field({ type: 'JSON', description: 'Replaces the whole metadata object.' }),
+    rotateEveryDays: t.int({ description: 'Rotation reminder cadence in days (1-3650); null turns it off.' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'After this, revealing the value fails with SECRET_EXPIRED; null clears it.' }),
     expectedVersion: t.int({ description: 'Check-and-set: apply only if the current version is this one.' }),
   }),
 });
@@ -39,7 +42,27 @@ const DeleteSecretInput = builder.inputType('DeleteSecretInput', {
     name: t.string({ required: true }),
     recoveryWindowDays: t.int({ description: 'Days the secret stays restorable (0-30, default 7; 0 purges at once).' }),
     force: t.boolean({ description: 'Purge now, with no recovery window.' }),
+    expectedVersion: t.int({ description: 'Check-and-set: delete only if the current version is this one.' }),
   }),
+});
+
+const RollbackSecretInput = builder.inputType('RollbackSecretInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    version: t.int({ required: true, description: 'The old version whose value becomes current (as a new version).' }),
+    expectedVersion: t.int({ description: 'Check-and-set: roll back only if the current version is this one.' }),
+  }),
+});
+
+const DestroySecretVersionInput = builder.inputType('DestroySecretVersionInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    version: t.int({ required: true }),
+  }),
+});
+
+const DestroySecretVersionPayload = builder.objectRef<{ version: SecretVersionInfo }>('DestroySecretVersionPayload').implement({
+  fields: (t) => ({ version: t.field({ type: SecretVersionRef, resolve: (p) => p.version }) }),
 });
 
 const RestoreSecretInput = builder.inputType('RestoreSecretInput', {
@@ -65,8 +88,23 @@ builder.mutationFields((t) => ({
     type: payload('DeleteSecretPayload'),
     args: { input: t.arg({ type: DeleteSecretInput, required: true }) },
     authScopes: { scope: 'secrets:write' },
-    errors: { types: [...WRITE_ERRORS, NotFoundError], union: { name: 'DeleteSecretResult' } },
+    errors: { types: [...WRITE_ERRORS, NotFoundError, VersionConflictError], union: { name: 'DeleteSecretResult' } },
     resolve: async (_root, { input }, ctx) => ({ secret: await ctx.services.secrets.delete(actorOf(ctx), input) }),
+  }),
+  rollbackSecret: t.field({
+    type: payload('RollbackSecretPayload'),
+    args: { input: t.arg({ type: RollbackSecretInput, required: true }) },
+    authScopes: { scope: 'secrets:write' },
+    errors: { types: [...WRITE_ERRORS, NotFoundError, VersionConflictError], union: { name: 'RollbackSecretResult' } },
+    resolve: async (_root, { input }, ctx) => ({ secret: await ctx.services.secrets.rollback(actorOf(ctx), input) }),
+  }),
+  destroySecretVersion: t.field({
+    type: DestroySecretVersionPayload,
+    description: 'Erases one old version for good (the row stays as a tombstone).',
+    args: { input: t.arg({ type: DestroySecretVersionInput, required: true }) },
+    authScopes: { scope: 'secrets:write' },
+    errors: { types: [...WRITE_ERRORS, NotFoundError], union: { name: 'DestroySecretVersionResult' } },
+    resolve: async (_root, { input }, ctx) => ({ version: await ctx.services.secrets.destroyVersion(actorOf(ctx), input) }),
   }),
   restoreSecret: t.field({
     type: payload('RestoreSecretPayload'),

@@ -8,7 +8,8 @@ export const SecretVersionRef = builder.objectRef<SecretVersionInfo>('SecretVers
     version: t.exposeInt('version'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     createdBy: t.exposeString('createdBy', { nullable: true, description: 'API key id that wrote this version.' }),
-    destroyed: t.exposeBoolean('destroyed'),
+    destroyed: t.boolean({ resolve: (v) => v.destroyedAt !== null }),
+    destroyedAt: t.expose('destroyedAt', { type: 'DateTime', nullable: true }),
     value: t.string({
       description: 'The decrypted value. Needs secrets:reveal; every read is audited.',
       authScopes: { scope: 'secrets:reveal' },

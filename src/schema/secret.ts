@@ -24,6 +24,12 @@ builder.node(SecretRef, {
       description: 'When a deleted secret is erased for good unless restored first.',
     }),
     rotateEveryDays: t.exposeInt('rotateEveryDays', { nullable: true }),
+    rotationDueAt: t.expose('rotationDueAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the value is due for rotation (last value change + rotateEveryDays).',
+    }),
+    valueChangedAt: t.expose('valueChangedAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     lastRevealedAt: t.expose('lastRevealedAt', { type: 'DateTime', nullable: true }),
     value: t.string({
@@ -52,6 +58,7 @@ const SecretFilter = builder.inputType('SecretFilter', {
     }),
     namePrefix: t.string(),
     deleted: t.boolean({ description: 'true lists deleted secrets still in their recovery window.' }),
+    dueForRotation: t.boolean({ description: 'true lists secrets whose rotation is due or whose expiresAt has passed.' }),
   }),
 });
 

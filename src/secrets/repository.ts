@@ -10,8 +10,12 @@ import { type Metadata, metadataEntryHash } from './validation';
 export interface SecretListQuery {
   readonly developerId: string;
   readonly deleted: boolean;
+  /** The current time: with `deleted`, only secrets still inside their recovery window are listed. */
+  readonly now: number;
   readonly namePrefix?: string;
   readonly metadata?: Metadata;
+  /** Only secrets whose rotation is due or whose expiry has passed at this instant. */
+  readonly dueAt?: number;
   /** Keyset cursor: rows strictly after (or, backwards, before) this (name, id). */
   readonly cursor?: { name: string; id: string };
   /** Backwards walks the index in descending order (for `last`/`before`). */
@@ -38,14 +42,19 @@ export class SecretRepository {
       .executeTakeFirst();
   }
 
-  /** The most recently deleted secret with this name (what `restoreSecret` brings back). */
-  findDeletedByName(developerId: string, name: string): Promise<SecretRow | undefined> {
+  /**
+   * The most recently deleted secret with this name still inside its recovery window at `now`
+   * (what `restoreSecret` brings back). Once `purge_at` has passed the secret is gone for the
+   * API, whether or not a purge has erased the row yet.
+   */
+  findDeletedByName(developerId: string, name: string, now: number): Promise<SecretRow | undefined> {
     return this.db
       .selectFrom('secrets')
       .selectAll()
       .where('developer_id', '=', developerId)
       .where('name', '=', name)
       .where('deleted_at', 'is not', null)
+      .where('purge_at', '>', now)
       .orderBy('deleted_at', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -66,6 +75,8 @@ export class SecretRepository {
       .selectAll()
       .where('developer_id', '=', query.developerId)
       .where('deleted_at', query.deleted ? 'is not' : 'is', null);
+    // Deleted secrets past their recovery window are gone, even before a purge erases the rows.
+    if (query.deleted) q = q.where('purge_at', '>', query.now);
     if (query.namePrefix) {
       // Range instead of LIKE: no escaping of % and _, and it walks the (developer, name) index.
       q = q.where('name', '>=', query.namePrefix).where('name', '<', query.namePrefix + '\u{10FFFF}');
@@ -79,6 +90,10 @@ export class SecretRepository {
           .where('developer_id', '=', query.developerId)
           .where('entry_hash', '=', hash),
       );
+    }
+    if (query.dueAt !== undefined) {
+      const now = query.dueAt;
+      q = q.where((eb) => eb.or([eb('rotation_due_at', '<=', now), eb('expires_at', '<=', now)]));
     }
     const op = query.backwards ? '<' : '>';
     if (query.cursor) {
@@ -150,6 +165,32 @@ export class SecretRepository {
       .where('secret_id', '=', secretId);
     if (cursor !== undefined) q = q.where('version', backwards ? '>' : '<', cursor);
     return q.orderBy('version', backwards ? 'asc' : 'desc').limit(limit).execute();
+  }
+
+  /** Erases the ciphertexts of versions up to and including `upTo`; the rows stay as tombstones. */
+  async destroyVersionsThrough(developerId: string, secretId: string, upTo: number, at: number): Promise<number> {
+    const result = await this.db
+      .updateTable('secret_versions')
+      .set({ ciphertext: null, destroyed_at: at })
+      .where('developer_id', '=', developerId)
+      .where('secret_id', '=', secretId)
+      .where('version', '<=', upTo)
+      .where('destroyed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Erases one version's ciphertext; false when it does not exist or is already destroyed. */
+  async destroyVersion(developerId: string, secretId: string, version: number, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('secret_versions')
+      .set({ ciphertext: null, destroyed_at: at })
+      .where('developer_id', '=', developerId)
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version)
+      .where('destroyed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async replaceMetadata(developerId: string, secretId: string, metadata: Metadata): Promise<void> {

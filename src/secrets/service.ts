@@ -2,54 +2,33 @@ import type { Kysely } from 'kysely';
 import { type AuditEntry, appendAuditEvents } from '../audit/audit-log';
 import type { Actor } from '../auth/principal';
 import type { Clock } from '../clock';
-import type { DataKeyService } from '../crypto/data-keys';
+import { isUniqueViolation } from '../crypto/data-key-repository';
+import type { DataKey, DataKeyService } from '../crypto/data-keys';
 import { open, seal } from '../crypto/envelope';
 import type { Database, SecretRow } from '../db/database';
-import { NameTakenError, NotFoundError, ValidationError, VersionConflictError } from '../errors';
-import { isUniqueViolation } from '../crypto/data-key-repository';
+import { NameTakenError, NotFoundError, SecretExpiredError, ValidationError, VersionConflictError } from '../errors';
 import { newId } from '../ids';
-import { SecretRepository, type VersionSummary } from './repository';
+import { checkPageArgs, type Page, type PageArgs, toPage } from '../pagination';
+import { decodeSecretCursor, decodeVersionCursor, type Secret, type SecretVersionInfo, toSecret, toVersionInfo } from './model';
+import { SecretRepository } from './repository';
 import {
   checkDescription,
   checkMetadata,
   checkName,
   checkOptionalInt,
-  checkPageSize,
   checkValue,
   DEFAULT_RECOVERY_WINDOW_DAYS,
   MAX_RECOVERY_WINDOW_DAYS,
-  type Metadata,
 } from './validation';
 
+export type { Secret, SecretVersionInfo } from './model';
+export { encodeSecretCursor, encodeVersionCursor } from './model';
+export type { Page, PageArgs } from '../pagination';
+
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Retries of an unconditional update that lost a race; each retry re-reads the current version. */
-const MAX_WRITE_ATTEMPTS = 5;
-
-/** A secret as the API sees it: never holds the value. */
-export interface Secret {
-  readonly id: string;
-  readonly developerId: string;
-  readonly name: string;
-  readonly description: string | null;
-  readonly metadata: Metadata;
-  readonly version: number;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-  readonly deletedAt: Date | null;
-  readonly purgeAt: Date | null;
-  readonly rotateEveryDays: number | null;
-  readonly expiresAt: Date | null;
-  readonly lastRevealedAt: Date | null;
-}
-
-export interface SecretVersionInfo {
-  readonly secretId: string;
-  readonly developerId: string;
-  readonly version: number;
-  readonly createdAt: Date;
-  readonly createdBy: string | null;
-  readonly destroyed: boolean;
-}
+/** Retries of an unconditional write that lost a race; each retry re-reads the current version. */
+const MAX_WRITE_ATTEMPTS = 8;
+const MAX_ROTATE_EVERY_DAYS = 3650;
 
 export interface CreateSecretInput {
   name: unknown;
@@ -65,6 +44,8 @@ export interface UpdateSecretInput {
   value?: unknown;
   description?: unknown;
   metadata?: unknown;
+  rotateEveryDays?: unknown;
+  expiresAt?: Date | null;
   expectedVersion?: unknown;
 }
 
@@ -72,38 +53,42 @@ export interface DeleteSecretInput {
   name: unknown;
   recoveryWindowDays?: unknown;
   force?: boolean | null;
+  expectedVersion?: unknown;
+}
+
+export interface RollbackSecretInput {
+  name: unknown;
+  version: unknown;
+  expectedVersion?: unknown;
+}
+
+export interface DestroySecretVersionInput {
+  name: unknown;
+  version: unknown;
 }
 
 export interface SecretFilter {
   metadata?: unknown;
   namePrefix?: string | null;
   deleted?: boolean | null;
-}
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly hasNextPage: boolean;
-  readonly hasPreviousPage: boolean;
-}
-
-/** Relay pagination arguments, forwards (first/after) or backwards (last/before). */
-export interface PageArgs {
-  first?: unknown;
-  after?: string | null;
-  last?: unknown;
-  before?: string | null;
+  dueForRotation?: boolean | null;
 }
 
 export interface SecretServiceDeps {
   readonly db: Kysely<Database>;
   readonly dataKeys: DataKeyService;
   readonly clock: Clock;
+  /** Versions kept per secret; older ones are destroyed (ciphertext erased, row kept). */
+  readonly maxVersions: number;
 }
+
+/** The actor recorded for work the service does on its own (the purge job). */
+const SYSTEM_ACTOR = 'system';
 
 /**
  * Rules, crypto and audit for secrets. Every change and its audit record commit in one
- * transaction; values are sealed before the transaction starts (no provider call holds a
- * database transaction open) and never leave this class except through reveal().
+ * transaction. Data keys are fetched before a transaction starts, so a slow key provider
+ * never holds database locks. Values never leave this class except through reveal().
  */
 export class SecretService {
   private readonly repo: SecretRepository;
@@ -117,13 +102,11 @@ export class SecretService {
     const plaintext = checkValue(input.value);
     const description = checkDescription(input.description);
     const metadata = checkMetadata(input.metadata);
-    const rotateEveryDays = checkOptionalInt(input.rotateEveryDays, 'rotateEveryDays', 1, 3650);
+    const rotateEveryDays = checkOptionalInt(input.rotateEveryDays, 'rotateEveryDays', 1, MAX_ROTATE_EVERY_DAYS);
     const expiresAt = input.expiresAt ? input.expiresAt.getTime() : null;
 
     const id = newId();
     const dataKey = await this.deps.dataKeys.current(actor.developerId);
-    const ciphertext = seal(dataKey.key, plaintext, { developerId: actor.developerId, secretId: id, version: 1 });
-    plaintext.fill(0);
     const now = this.deps.clock.now();
     const row: SecretRow = {
       id,
@@ -138,6 +121,7 @@ export class SecretService {
       deleted_at: null,
       purge_at: null,
       rotate_every_days: rotateEveryDays,
+      rotation_due_at: rotationDueAt(now, rotateEveryDays),
       expires_at: expiresAt,
       value_changed_at: now,
       last_revealed_at: null,
@@ -146,22 +130,15 @@ export class SecretService {
       await this.deps.db.transaction().execute(async (trx) => {
         const repo = this.repo.with(trx);
         await repo.insertSecret(row);
-        await repo.insertVersion({
-          secret_id: id,
-          version: 1,
-          developer_id: actor.developerId,
-          data_key_id: dataKey.id,
-          ciphertext,
-          created_at: now,
-          created_by: actor.actorId,
-          destroyed_at: null,
-        });
+        await this.insertVersion(repo, actor, dataKey, id, 1, plaintext, now);
         await repo.replaceMetadata(actor.developerId, id, metadata);
         await this.audit(trx, actor, now, { action: 'secret.create', secretName: name, version: 1 });
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new NameTakenError(name);
       throw error;
+    } finally {
+      plaintext.fill(0);
     }
     return toSecret(row);
   }
@@ -171,66 +148,105 @@ export class SecretService {
     const plaintext = input.value === undefined || input.value === null ? null : checkValue(input.value);
     const description = input.description === undefined ? undefined : checkDescription(input.description);
     const metadata = input.metadata === undefined || input.metadata === null ? undefined : checkMetadata(input.metadata);
-    const expectedVersion = checkOptionalInt(input.expectedVersion, 'expectedVersion', 1, Number.MAX_SAFE_INTEGER);
-    if (plaintext === null && description === undefined && metadata === undefined) {
-      throw new ValidationError('input', 'give at least one of value, description or metadata to change');
+    const rotateEveryDays =
+      input.rotateEveryDays === undefined ? undefined : checkOptionalInt(input.rotateEveryDays, 'rotateEveryDays', 1, MAX_ROTATE_EVERY_DAYS);
+    const expiresAt = input.expiresAt === undefined ? undefined : (input.expiresAt?.getTime() ?? null);
+    const expectedVersion = checkExpectedVersion(input.expectedVersion);
+    if (plaintext === null && description === undefined && metadata === undefined && rotateEveryDays === undefined && expiresAt === undefined) {
+      throw new ValidationError('input', 'give at least one of value, description, metadata, rotateEveryDays or expiresAt');
     }
-    // Sealing needs the data key; fetch it before the transaction so a slow provider never holds locks.
+    const fields = [
+      plaintext && 'value',
+      description !== undefined && 'description',
+      metadata !== undefined && 'metadata',
+      rotateEveryDays !== undefined && 'rotateEveryDays',
+      expiresAt !== undefined && 'expiresAt',
+    ].filter((f): f is string => Boolean(f));
     const dataKey = plaintext ? await this.deps.dataKeys.current(actor.developerId) : null;
-
     try {
-      for (let attempt = 1; ; attempt++) {
-        const current = await this.repo.findLiveByName(actor.developerId, name);
-        if (!current) throw new NotFoundError(`no secret named "${name}"`);
-        if (expectedVersion !== null && current.current_version !== expectedVersion) {
-          throw new VersionConflictError(expectedVersion, current.current_version);
-        }
-        const applied = await this.deps.db.transaction().execute(async (trx) => {
-          const repo = this.repo.with(trx);
-          const now = this.deps.clock.now();
-          const nextVersion = plaintext ? current.current_version + 1 : current.current_version;
-          const changes: Partial<SecretRow> = { updated_at: now, current_version: nextVersion };
-          if (description !== undefined) changes.description = description;
-          if (metadata !== undefined) changes.metadata = JSON.stringify(metadata);
-          if (plaintext) changes.value_changed_at = now;
-          // The guarded UPDATE goes first: it takes the row lock, so a concurrent writer that read
-          // the same version fails here instead of colliding on the version insert.
-          if (!(await repo.updateSecretIfVersion(actor.developerId, current.id, current.current_version, changes))) return false;
-          if (plaintext && dataKey) {
-            const binding = { developerId: actor.developerId, secretId: current.id, version: nextVersion };
-            await repo.insertVersion({
-              secret_id: current.id,
-              version: nextVersion,
-              developer_id: actor.developerId,
-              data_key_id: dataKey.id,
-              ciphertext: seal(dataKey.key, plaintext, binding),
-              created_at: now,
-              created_by: actor.actorId,
-              destroyed_at: null,
-            });
-          }
-          if (metadata !== undefined) await repo.replaceMetadata(actor.developerId, current.id, metadata);
-          await this.audit(trx, actor, now, {
-            action: 'secret.update',
-            secretName: name,
-            version: nextVersion,
-            detail: { fields: changedFields(plaintext !== null, description !== undefined, metadata !== undefined) },
-          });
-          return true;
-        });
-        if (applied) {
-          const updated = await this.repo.findById(actor.developerId, current.id);
-          return toSecret(updated!);
-        }
-        // Someone else moved the version between our read and our write.
-        const now = await this.repo.findLiveByName(actor.developerId, name);
-        if (!now) throw new NotFoundError(`no secret named "${name}"`);
-        if (expectedVersion !== null) throw new VersionConflictError(expectedVersion, now.current_version);
-        if (attempt >= MAX_WRITE_ATTEMPTS) throw new VersionConflictError(current.current_version, now.current_version);
-      }
+      return await this.writeWithCheckAndSet(actor, name, expectedVersion, async (repo, trx, current, now) => {
+        const version = plaintext ? current.current_version + 1 : current.current_version;
+        const cadence = rotateEveryDays === undefined ? current.rotate_every_days : rotateEveryDays;
+        const valueChangedAt = plaintext ? now : Number(current.value_changed_at);
+        const changes: Partial<SecretRow> = {
+          updated_at: now,
+          current_version: version,
+          value_changed_at: valueChangedAt,
+          rotate_every_days: cadence,
+          rotation_due_at: rotationDueAt(valueChangedAt, cadence),
+        };
+        if (description !== undefined) changes.description = description;
+        if (metadata !== undefined) changes.metadata = JSON.stringify(metadata);
+        if (expiresAt !== undefined) changes.expires_at = expiresAt;
+        // The guarded UPDATE goes first: it takes the row lock, so a concurrent writer that read
+        // the same version fails here instead of colliding on the version insert.
+        if (!(await repo.updateSecretIfVersion(actor.developerId, current.id, current.current_version, changes))) return false;
+        if (plaintext && dataKey) await this.insertVersion(repo, actor, dataKey, current.id, version, plaintext, now);
+        if (metadata !== undefined) await repo.replaceMetadata(actor.developerId, current.id, metadata);
+        await this.audit(trx, actor, now, { action: 'secret.update', secretName: name, version, detail: { fields } });
+        return true;
+      });
     } finally {
       plaintext?.fill(0);
     }
+  }
+
+  /** Makes an old version's value current again, as a new version (history is never rewritten). */
+  async rollback(actor: Actor, input: RollbackSecretInput): Promise<Secret> {
+    const name = checkName(input.name);
+    const target = checkOptionalInt(input.version, 'version', 1, Number.MAX_SAFE_INTEGER);
+    if (target === null) throw new ValidationError('version', 'version is required');
+    const expectedVersion = checkExpectedVersion(input.expectedVersion);
+    const dataKey = await this.deps.dataKeys.current(actor.developerId);
+    return this.writeWithCheckAndSet(actor, name, expectedVersion, async (repo, trx, current, now) => {
+      if (target >= current.current_version) {
+        throw new ValidationError('version', `version must be older than the current version ${current.current_version}`);
+      }
+      const old = await repo.findVersion(actor.developerId, current.id, target);
+      if (!old) throw new NotFoundError(`secret "${name}" has no version ${target}`);
+      if (!old.ciphertext) throw new NotFoundError(`version ${target} of secret "${name}" was destroyed`);
+      const oldKey = await this.deps.dataKeys.get(actor.developerId, old.data_key_id);
+      const plaintext = open(oldKey, Buffer.from(old.ciphertext), { developerId: actor.developerId, secretId: current.id, version: target });
+      try {
+        const version = current.current_version + 1;
+        const changes: Partial<SecretRow> = {
+          updated_at: now,
+          current_version: version,
+          value_changed_at: now,
+          rotation_due_at: rotationDueAt(now, current.rotate_every_days),
+        };
+        if (!(await repo.updateSecretIfVersion(actor.developerId, current.id, current.current_version, changes))) return false;
+        await this.insertVersion(repo, actor, dataKey, current.id, version, plaintext, now);
+        await this.audit(trx, actor, now, { action: 'secret.rollback', secretName: name, version, detail: { fromVersion: target } });
+        return true;
+      } finally {
+        plaintext.fill(0);
+      }
+    });
+  }
+
+  /** Erases one old version's ciphertext for good; the current version cannot be destroyed. */
+  async destroyVersion(actor: Actor, input: DestroySecretVersionInput): Promise<SecretVersionInfo> {
+    const name = checkName(input.name);
+    const version = checkOptionalInt(input.version, 'version', 1, Number.MAX_SAFE_INTEGER);
+    if (version === null) throw new ValidationError('version', 'version is required');
+    return this.deps.db.transaction().execute(async (trx) => {
+      const repo = this.repo.with(trx);
+      const current = await repo.findLiveByName(actor.developerId, name);
+      if (!current) throw new NotFoundError(`no secret named "${name}"`);
+      if (version === current.current_version) {
+        throw new ValidationError('version', 'the current version cannot be destroyed; update or roll back first');
+      }
+      const now = this.deps.clock.now();
+      if (!(await repo.destroyVersion(actor.developerId, current.id, version, now))) {
+        const existing = await repo.findVersion(actor.developerId, current.id, version);
+        if (!existing) throw new NotFoundError(`secret "${name}" has no version ${version}`);
+        return toVersionInfo(toSecret(current), existing); // already destroyed: idempotent
+      }
+      await this.audit(trx, actor, now, { action: 'secret.destroy_version', secretName: name, version });
+      const row = await repo.findVersion(actor.developerId, current.id, version);
+      return toVersionInfo(toSecret(current), row!);
+    });
   }
 
   async delete(actor: Actor, input: DeleteSecretInput): Promise<Secret> {
@@ -240,11 +256,15 @@ export class SecretService {
     if (input.force && input.recoveryWindowDays !== undefined && input.recoveryWindowDays !== null && window !== 0) {
       throw new ValidationError('force', 'force deletes at once; do not combine it with a recovery window');
     }
+    const expectedVersion = checkExpectedVersion(input.expectedVersion);
     const purgeNow = input.force === true || window === 0;
     return this.deps.db.transaction().execute(async (trx) => {
       const repo = this.repo.with(trx);
       const current = await repo.findLiveByName(actor.developerId, name);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
+      if (expectedVersion !== null && current.current_version !== expectedVersion) {
+        throw new VersionConflictError(expectedVersion, current.current_version);
+      }
       const now = this.deps.clock.now();
       if (purgeNow) {
         await repo.purge(actor.developerId, current.id);
@@ -268,10 +288,10 @@ export class SecretService {
     try {
       return await this.deps.db.transaction().execute(async (trx) => {
         const repo = this.repo.with(trx);
-        const deleted = await repo.findDeletedByName(actor.developerId, name);
+        const now = this.deps.clock.now();
+        const deleted = await repo.findDeletedByName(actor.developerId, name, now);
         if (!deleted) throw new NotFoundError(`no deleted secret named "${name}" to restore`);
         if (await repo.findLiveByName(actor.developerId, name)) throw new NameTakenError(name);
-        const now = this.deps.clock.now();
         const changes = { live_name: name, deleted_at: null, purge_at: null, updated_at: now };
         await repo.updateSecret(actor.developerId, deleted.id, changes);
         await this.audit(trx, actor, now, { action: 'secret.restore', secretName: name, version: deleted.current_version });
@@ -280,6 +300,30 @@ export class SecretService {
     } catch (error) {
       if (isUniqueViolation(error)) throw new NameTakenError(name);
       throw error;
+    }
+  }
+
+  /**
+   * Erases deleted secrets whose recovery window has ended, across all tenants, each in its own
+   * transaction with its audit record. Run at start-up and on a timer. Returns how many.
+   */
+  async purgeExpired(batchSize = 100): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const due = await this.repo.findPurgeable(this.deps.clock.now(), batchSize);
+      for (const secret of due) {
+        await this.deps.db.transaction().execute(async (trx) => {
+          await this.repo.with(trx).purge(secret.developer_id, secret.id);
+          await appendAuditEvents(
+            trx,
+            secret.developer_id,
+            [{ action: 'secret.purge', secretName: secret.name, actor: SYSTEM_ACTOR, detail: { reason: 'recovery window ended' } }],
+            this.deps.clock.now(),
+          );
+        });
+        purged++;
+      }
+      if (due.length < batchSize) return purged;
     }
   }
 
@@ -302,11 +346,14 @@ export class SecretService {
     if (filter.namePrefix !== undefined && filter.namePrefix !== null && filter.namePrefix.length > 128) {
       throw new ValidationError('filter.namePrefix', 'filter.namePrefix must be at most 128 characters');
     }
+    const now = this.deps.clock.now();
     const rows = await this.repo.list({
       developerId: actor.developerId,
       deleted: filter.deleted === true,
+      now,
       namePrefix: filter.namePrefix ?? undefined,
       metadata,
+      dueAt: filter.dueForRotation ? now : undefined,
       cursor: window.cursor ? decodeSecretCursor(window.cursor) : undefined,
       backwards: window.backwards,
       limit: window.limit + 1,
@@ -336,8 +383,12 @@ export class SecretService {
   async reveal(actor: Actor, secret: Secret, version = secret.version): Promise<string> {
     if (secret.developerId !== actor.developerId) throw new NotFoundError('secret not found');
     if (secret.deletedAt) throw new NotFoundError(`secret "${secret.name}" is deleted; restore it to read its value`);
+    if (secret.expiresAt && secret.expiresAt.getTime() <= this.deps.clock.now()) {
+      throw new SecretExpiredError(secret.name, secret.expiresAt);
+    }
     const row = await this.repo.findVersion(actor.developerId, secret.id, version);
-    if (!row || !row.ciphertext) throw new NotFoundError(`secret "${secret.name}" has no readable version ${version}`);
+    if (!row) throw new NotFoundError(`secret "${secret.name}" has no version ${version}`);
+    if (!row.ciphertext) throw new NotFoundError(`version ${version} of secret "${secret.name}" was destroyed`);
     const key = await this.deps.dataKeys.get(actor.developerId, row.data_key_id);
     const plaintext = open(key, Buffer.from(row.ciphertext), { developerId: actor.developerId, secretId: secret.id, version });
     const value = plaintext.toString('utf8');
@@ -350,105 +401,69 @@ export class SecretService {
     return value;
   }
 
+  /**
+   * Runs a versioned write against the live secret `name` under check-and-set. `apply` returns
+   * false when its guarded UPDATE found the version moved (a concurrent writer won); with an
+   * expectedVersion that is a conflict, without one the write is retried on the new version, so
+   * concurrent updates all land and none is lost.
+   */
+  private async writeWithCheckAndSet(
+    actor: Actor,
+    name: string,
+    expectedVersion: number | null,
+    apply: (repo: SecretRepository, trx: Kysely<Database>, current: SecretRow, now: number) => Promise<boolean>,
+  ): Promise<Secret> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.repo.findLiveByName(actor.developerId, name);
+      if (!current) throw new NotFoundError(`no secret named "${name}"`);
+      if (expectedVersion !== null && current.current_version !== expectedVersion) {
+        throw new VersionConflictError(expectedVersion, current.current_version);
+      }
+      const applied = await this.deps.db.transaction().execute((trx) => apply(this.repo.with(trx), trx, current, this.deps.clock.now()));
+      if (applied) return toSecret((await this.repo.findById(actor.developerId, current.id))!);
+      const now = await this.repo.findLiveByName(actor.developerId, name);
+      if (!now) throw new NotFoundError(`no secret named "${name}"`);
+      if (expectedVersion !== null || attempt >= MAX_WRITE_ATTEMPTS) {
+        throw new VersionConflictError(expectedVersion ?? current.current_version, now.current_version);
+      }
+    }
+  }
+
+  /** Seals and stores a version, then destroys versions that fall out of the kept window. */
+  private async insertVersion(
+    repo: SecretRepository,
+    actor: Actor,
+    dataKey: DataKey,
+    secretId: string,
+    version: number,
+    plaintext: Buffer,
+    now: number,
+  ): Promise<void> {
+    const ciphertext = seal(dataKey.key, plaintext, { developerId: actor.developerId, secretId, version });
+    await repo.insertVersion({
+      secret_id: secretId,
+      version,
+      developer_id: actor.developerId,
+      data_key_id: dataKey.id,
+      ciphertext,
+      created_at: now,
+      created_by: actor.actorId,
+      destroyed_at: null,
+    });
+    if (version > this.deps.maxVersions) {
+      await repo.destroyVersionsThrough(actor.developerId, secretId, version - this.deps.maxVersions, now);
+    }
+  }
+
   private audit(trx: Kysely<Database>, actor: Actor, at: number, entry: Omit<AuditEntry, 'actor' | 'requestId'>): Promise<void> {
     return appendAuditEvents(trx, actor.developerId, [{ ...entry, actor: actor.actorId, requestId: actor.requestId }], at);
   }
 }
 
-interface PageWindow {
-  readonly limit: number;
-  readonly cursor: string | null | undefined;
-  readonly backwards: boolean;
+function checkExpectedVersion(value: unknown): number | null {
+  return checkOptionalInt(value, 'expectedVersion', 1, Number.MAX_SAFE_INTEGER);
 }
 
-function checkPageArgs(args: PageArgs): PageWindow {
-  const backwards = (args.last !== undefined && args.last !== null) || Boolean(args.before);
-  if (backwards && ((args.first !== undefined && args.first !== null) || args.after)) {
-    throw new ValidationError('first', 'page forwards (first/after) or backwards (last/before), not both');
-  }
-  return backwards
-    ? { limit: checkPageSize(args.last, 'last'), cursor: args.before, backwards }
-    : { limit: checkPageSize(args.first, 'first'), cursor: args.after, backwards };
-}
-
-/** Rows were fetched with one extra to learn whether another page exists beyond them. */
-function toPage<T>(rows: T[], window: PageWindow): Page<T> {
-  const more = rows.length > window.limit;
-  const items = rows.slice(0, window.limit);
-  if (window.backwards) items.reverse();
-  return {
-    items,
-    hasNextPage: window.backwards ? Boolean(window.cursor) : more,
-    hasPreviousPage: window.backwards ? more : Boolean(window.cursor),
-  };
-}
-
-function changedFields(value: boolean, description: boolean, metadata: boolean): string[] {
-  return [value && 'value', description && 'description', metadata && 'metadata'].filter((f): f is string => Boolean(f));
-}
-
-function toDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(Number(ms));
-}
-
-export function toSecret(row: SecretRow): Secret {
-  return {
-    id: row.id,
-    developerId: row.developer_id,
-    name: row.name,
-    description: row.description,
-    metadata: JSON.parse(row.metadata) as Metadata,
-    version: row.current_version,
-    createdAt: new Date(Number(row.created_at)),
-    updatedAt: new Date(Number(row.updated_at)),
-    deletedAt: toDate(row.deleted_at),
-    purgeAt: toDate(row.purge_at),
-    rotateEveryDays: row.rotate_every_days,
-    expiresAt: toDate(row.expires_at),
-    lastRevealedAt: toDate(row.last_revealed_at),
-  };
-}
-
-function toVersionInfo(secret: Secret, row: VersionSummary): SecretVersionInfo {
-  return {
-    secretId: secret.id,
-    developerId: secret.developerId,
-    version: row.version,
-    createdAt: new Date(Number(row.created_at)),
-    createdBy: row.created_by,
-    destroyed: row.destroyed_at !== null,
-  };
-}
-
-/** Opaque cursors: base64url JSON. Bad cursors are a validation error, not a crash. */
-export function encodeSecretCursor(secret: Pick<Secret, 'name' | 'id'>): string {
-  return Buffer.from(JSON.stringify(['s', secret.name, secret.id])).toString('base64url');
-}
-
-function decodeSecretCursor(cursor: string): { name: string; id: string } {
-  const parsed = decodeCursor(cursor);
-  if (parsed[0] !== 's' || typeof parsed[1] !== 'string' || typeof parsed[2] !== 'string') {
-    throw new ValidationError('after', 'after is not a cursor from this list');
-  }
-  return { name: parsed[1], id: parsed[2] };
-}
-
-export function encodeVersionCursor(version: number): string {
-  return Buffer.from(JSON.stringify(['v', version])).toString('base64url');
-}
-
-function decodeVersionCursor(cursor: string): number {
-  const parsed = decodeCursor(cursor);
-  if (parsed[0] !== 'v' || !Number.isInteger(parsed[1])) throw new ValidationError('after', 'after is not a cursor from this list');
-  return parsed[1] as number;
-}
-
-function decodeCursor(cursor: string): unknown[] {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed)) return parsed;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('after', 'after is not a valid cursor');
+function rotationDueAt(valueChangedAt: number, rotateEveryDays: number | null): number | null {
+  return rotateEveryDays === null ? null : valueChangedAt + rotateEveryDays * DAY_MS;
 }

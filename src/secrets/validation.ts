@@ -69,6 +69,11 @@ export function checkMetadata(metadata: unknown, field = 'metadata'): Metadata {
     if (key.length === 0 || key.length > MAX_METADATA_KEY_LENGTH || CONTROL_CHARS.test(key)) {
       throw new ValidationError(field, `${field} keys must be 1-${MAX_METADATA_KEY_LENGTH} characters without control characters`);
     }
+    // MariaDB/MySQL collations are PAD SPACE: "env" and "env " are the same key in the metadata
+    // index there but not on SQLite. Refusing edge whitespace keeps both databases identical.
+    if (key.trim() !== key) {
+      throw new ValidationError(field, `${field} keys must not start or end with whitespace`);
+    }
     if (typeof value === 'string') {
       if (value.length > MAX_METADATA_STRING_LENGTH) {
         throw new ValidationError(at, `${at} must be at most ${MAX_METADATA_STRING_LENGTH} characters`);
@@ -97,8 +102,4 @@ export function checkOptionalInt(value: unknown, field: string, min: number, max
     throw new ValidationError(field, `${field} must be a whole number from ${min} to ${max}`);
   }
   return value;
-}
-
-export function checkPageSize(first: unknown, field = 'first', max = 500, fallback = 50): number {
-  return checkOptionalInt(first, field, 0, max) ?? fallback;
 }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026_11_23_0001_initial';
+import * as rotationDue from './2026_11_23_0002_rotation_due';
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -7,4 +8,5 @@ import * as initial from './2026_11_23_0001_initial';
  */
 export const migrations: Record<string, Migration> = {
   '2026_11_23_0001_initial': initial,
+  '2026_11_23_0002_rotation_due': rotationDue,
 };
