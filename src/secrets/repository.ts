@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, MysqlAdapter } from 'kysely';
 import type { Database, SecretRow, SecretVersionRow } from '../db/database';
 import { type Metadata, metadataEntryHash } from './validation';
 
@@ -26,19 +26,26 @@ export interface SecretListQuery {
 export type VersionSummary = Pick<SecretVersionRow, 'version' | 'created_at' | 'created_by' | 'destroyed_at'>;
 
 export class SecretRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** SQLite serialises transactions on its one connection; MySQL needs row locks (FOR UPDATE). */
+  private readonly rowLocks: boolean;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.rowLocks = db.getExecutor().adapter instanceof MysqlAdapter;
+  }
 
   /** The same repository bound to a transaction. */
   with(trx: Kysely<Database>): SecretRepository {
     return new SecretRepository(trx);
   }
 
-  findLiveByName(developerId: string, name: string): Promise<SecretRow | undefined> {
+  /** `lock` (inside a transaction): hold the row until commit, so concurrent writers queue up. */
+  findLiveByName(developerId: string, name: string, lock = false): Promise<SecretRow | undefined> {
     return this.db
       .selectFrom('secrets')
       .selectAll()
       .where('developer_id', '=', developerId)
       .where('live_name', '=', name)
+      .$if(lock && this.rowLocks, (q) => q.forUpdate())
       .executeTakeFirst();
   }
 
@@ -47,7 +54,7 @@ export class SecretRepository {
    * (what `restoreSecret` brings back). Once `purge_at` has passed the secret is gone for the
    * API, whether or not a purge has erased the row yet.
    */
-  findDeletedByName(developerId: string, name: string, now: number): Promise<SecretRow | undefined> {
+  findDeletedByName(developerId: string, name: string, now: number, lock = false): Promise<SecretRow | undefined> {
     return this.db
       .selectFrom('secrets')
       .selectAll()
@@ -57,6 +64,7 @@ export class SecretRepository {
       .where('purge_at', '>', now)
       .orderBy('deleted_at', 'desc')
       .limit(1)
+      .$if(lock && this.rowLocks, (q) => q.forUpdate())
       .executeTakeFirst();
   }
 
@@ -106,27 +114,6 @@ export class SecretRepository {
 
   async insertSecret(row: SecretRow): Promise<void> {
     await this.db.insertInto('secrets').values(row).execute();
-  }
-
-  /**
-   * Compare-and-set on current_version: the update applies only if nobody moved the version
-   * since `fromVersion` was read. Returns whether it applied.
-   */
-  async updateSecretIfVersion(
-    developerId: string,
-    id: string,
-    fromVersion: number,
-    changes: Partial<Omit<SecretRow, 'id' | 'developer_id'>>,
-  ): Promise<boolean> {
-    const result = await this.db
-      .updateTable('secrets')
-      .set(changes)
-      .where('developer_id', '=', developerId)
-      .where('id', '=', id)
-      .where('current_version', '=', fromVersion)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
   }
 
   async updateSecret(developerId: string, id: string, changes: Partial<Omit<SecretRow, 'id' | 'developer_id'>>): Promise<boolean> {

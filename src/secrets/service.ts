@@ -26,8 +26,6 @@ export { encodeSecretCursor, encodeVersionCursor } from './model';
 export type { Page, PageArgs } from '../pagination';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Retries of an unconditional write that lost a race; each retry re-reads the current version. */
-const MAX_WRITE_ATTEMPTS = 8;
 const MAX_ROTATE_EVERY_DAYS = 3650;
 
 export interface CreateSecretInput {
@@ -164,7 +162,7 @@ export class SecretService {
     ].filter((f): f is string => Boolean(f));
     const dataKey = plaintext ? await this.deps.dataKeys.current(actor.developerId) : null;
     try {
-      return await this.writeWithCheckAndSet(actor, name, expectedVersion, async (repo, trx, current, now) => {
+      return await this.lockedWrite(actor, name, expectedVersion, async (repo, trx, current, now) => {
         const version = plaintext ? current.current_version + 1 : current.current_version;
         const cadence = rotateEveryDays === undefined ? current.rotate_every_days : rotateEveryDays;
         const valueChangedAt = plaintext ? now : Number(current.value_changed_at);
@@ -178,13 +176,11 @@ export class SecretService {
         if (description !== undefined) changes.description = description;
         if (metadata !== undefined) changes.metadata = JSON.stringify(metadata);
         if (expiresAt !== undefined) changes.expires_at = expiresAt;
-        // The guarded UPDATE goes first: it takes the row lock, so a concurrent writer that read
-        // the same version fails here instead of colliding on the version insert.
-        if (!(await repo.updateSecretIfVersion(actor.developerId, current.id, current.current_version, changes))) return false;
+        await repo.updateSecret(actor.developerId, current.id, changes);
         if (plaintext && dataKey) await this.insertVersion(repo, actor, dataKey, current.id, version, plaintext, now);
         if (metadata !== undefined) await repo.replaceMetadata(actor.developerId, current.id, metadata);
         await this.audit(trx, actor, now, { action: 'secret.update', secretName: name, version, detail: { fields } });
-        return true;
+        return changes;
       });
     } finally {
       plaintext?.fill(0);
@@ -198,7 +194,11 @@ export class SecretService {
     if (target === null) throw new ValidationError('version', 'version is required');
     const expectedVersion = checkExpectedVersion(input.expectedVersion);
     const dataKey = await this.deps.dataKeys.current(actor.developerId);
-    return this.writeWithCheckAndSet(actor, name, expectedVersion, async (repo, trx, current, now) => {
+    // Warm the old version's data key outside the transaction: a provider call must not hold a row lock.
+    const live = await this.repo.findLiveByName(actor.developerId, name);
+    const target0 = live && (await this.repo.findVersion(actor.developerId, live.id, target));
+    if (target0?.ciphertext) await this.deps.dataKeys.get(actor.developerId, target0.data_key_id);
+    return this.lockedWrite(actor, name, expectedVersion, async (repo, trx, current, now) => {
       if (target >= current.current_version) {
         throw new ValidationError('version', `version must be older than the current version ${current.current_version}`);
       }
@@ -209,16 +209,16 @@ export class SecretService {
       const plaintext = open(oldKey, Buffer.from(old.ciphertext), { developerId: actor.developerId, secretId: current.id, version: target });
       try {
         const version = current.current_version + 1;
-        const changes: Partial<SecretRow> = {
+        const changes = {
           updated_at: now,
           current_version: version,
           value_changed_at: now,
           rotation_due_at: rotationDueAt(now, current.rotate_every_days),
         };
-        if (!(await repo.updateSecretIfVersion(actor.developerId, current.id, current.current_version, changes))) return false;
+        await repo.updateSecret(actor.developerId, current.id, changes);
         await this.insertVersion(repo, actor, dataKey, current.id, version, plaintext, now);
         await this.audit(trx, actor, now, { action: 'secret.rollback', secretName: name, version, detail: { fromVersion: target } });
-        return true;
+        return changes;
       } finally {
         plaintext.fill(0);
       }
@@ -232,7 +232,7 @@ export class SecretService {
     if (version === null) throw new ValidationError('version', 'version is required');
     return this.deps.db.transaction().execute(async (trx) => {
       const repo = this.repo.with(trx);
-      const current = await repo.findLiveByName(actor.developerId, name);
+      const current = await repo.findLiveByName(actor.developerId, name, true);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
       if (version === current.current_version) {
         throw new ValidationError('version', 'the current version cannot be destroyed; update or roll back first');
@@ -260,7 +260,7 @@ export class SecretService {
     const purgeNow = input.force === true || window === 0;
     return this.deps.db.transaction().execute(async (trx) => {
       const repo = this.repo.with(trx);
-      const current = await repo.findLiveByName(actor.developerId, name);
+      const current = await repo.findLiveByName(actor.developerId, name, true);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
       if (expectedVersion !== null && current.current_version !== expectedVersion) {
         throw new VersionConflictError(expectedVersion, current.current_version);
@@ -289,7 +289,7 @@ export class SecretService {
       return await this.deps.db.transaction().execute(async (trx) => {
         const repo = this.repo.with(trx);
         const now = this.deps.clock.now();
-        const deleted = await repo.findDeletedByName(actor.developerId, name, now);
+        const deleted = await repo.findDeletedByName(actor.developerId, name, now, true);
         if (!deleted) throw new NotFoundError(`no deleted secret named "${name}" to restore`);
         if (await repo.findLiveByName(actor.developerId, name)) throw new NameTakenError(name);
         const changes = { live_name: name, deleted_at: null, purge_at: null, updated_at: now };
@@ -402,31 +402,26 @@ export class SecretService {
   }
 
   /**
-   * Runs a versioned write against the live secret `name` under check-and-set. `apply` returns
-   * false when its guarded UPDATE found the version moved (a concurrent writer won); with an
-   * expectedVersion that is a conflict, without one the write is retried on the new version, so
-   * concurrent updates all land and none is lost.
+   * Runs a write against the live secret `name` with its row locked for the transaction, so
+   * concurrent writers queue up: with an expectedVersion all but the first get a typed
+   * conflict; without one each write lands as its own version and none is lost.
    */
-  private async writeWithCheckAndSet(
+  private async lockedWrite(
     actor: Actor,
     name: string,
     expectedVersion: number | null,
-    apply: (repo: SecretRepository, trx: Kysely<Database>, current: SecretRow, now: number) => Promise<boolean>,
+    apply: (repo: SecretRepository, trx: Kysely<Database>, current: SecretRow, now: number) => Promise<Partial<SecretRow>>,
   ): Promise<Secret> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.repo.findLiveByName(actor.developerId, name);
+    return this.deps.db.transaction().execute(async (trx) => {
+      const repo = this.repo.with(trx);
+      const current = await repo.findLiveByName(actor.developerId, name, true);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
       if (expectedVersion !== null && current.current_version !== expectedVersion) {
         throw new VersionConflictError(expectedVersion, current.current_version);
       }
-      const applied = await this.deps.db.transaction().execute((trx) => apply(this.repo.with(trx), trx, current, this.deps.clock.now()));
-      if (applied) return toSecret((await this.repo.findById(actor.developerId, current.id))!);
-      const now = await this.repo.findLiveByName(actor.developerId, name);
-      if (!now) throw new NotFoundError(`no secret named "${name}"`);
-      if (expectedVersion !== null || attempt >= MAX_WRITE_ATTEMPTS) {
-        throw new VersionConflictError(expectedVersion ?? current.current_version, now.current_version);
-      }
-    }
+      // The secret as this write left it (a later writer may already have moved it on).
+      return toSecret({ ...current, ...(await apply(repo, trx, current, this.deps.clock.now())) });
+    });
   }
 
   /** Seals and stores a version, then destroys versions that fall out of the kept window. */
