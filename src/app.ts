@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ApiKeyService } from './api-keys/service';
 import { AuditService } from './audit/service';
 import { createAuthenticator } from './auth/authenticate';
+import { createJwtAuthenticator } from './auth/jwt';
 import { type Clock, systemClock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
@@ -14,6 +15,7 @@ import { createDatabase, type Db, migrateToLatest } from './db/connect';
 import { DeveloperService } from './developers/service';
 import { schema } from './schema';
 import { SecretService } from './secrets/service';
+import { createMetrics } from './metrics';
 import { createLocksmithYoga, type LocksmithYoga } from './yoga';
 
 export interface App {
@@ -58,11 +60,18 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       developers: new DeveloperService({ db, clock, apiKeys }),
       audit: new AuditService({ db, clock }),
     };
+    const metrics = createMetrics(dataKeys.stats);
     const yoga = createLocksmithYoga({
+      plugins: [metrics.plugin],
       schema,
       services,
       logger,
-      authenticate: createAuthenticator({ adminToken: config.adminToken ?? options.adminToken, apiKeys }),
+      authenticate: createAuthenticator({
+        adminToken: config.adminToken ?? options.adminToken,
+        apiKeys,
+        jwt: config.jwt ? await createJwtAuthenticator(config.jwt, services.developers) : undefined,
+      }),
+      corsOrigins: config.corsOrigins,
       graphiql: config.graphiql ? { headers: options.graphiqlHeaders } : false,
       readinessChecks: {
         database: async () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { JwtConfig } from './auth/jwt';
 
 /**
  * Environment -> typed configuration. Everything the core reads from the environment is here,
@@ -33,13 +34,20 @@ const EnvSchema = z.object({
     .default(4000),
   LOCKSMITH_ADMIN_TOKEN: z.string().min(32, 'LOCKSMITH_ADMIN_TOKEN must be at least 32 characters').optional(),
   LOCKSMITH_KEY_PROVIDER: z.string().min(1).default('local'),
+  LOCKSMITH_PREVIOUS_KEY_PROVIDERS: z.string().optional(),
   LOCKSMITH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOCKSMITH_DATA_KEY_CACHE_SIZE: positiveInt('LOCKSMITH_DATA_KEY_CACHE_SIZE').default(10_000),
   LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS: positiveInt('LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS').default(300),
+  LOCKSMITH_DATA_KEY_CACHE_MAX_USES: positiveInt('LOCKSMITH_DATA_KEY_CACHE_MAX_USES').default(1_000_000),
   LOCKSMITH_DB_POOL_SIZE: positiveInt('LOCKSMITH_DB_POOL_SIZE').default(10),
   LOCKSMITH_GRAPHIQL: booleanish.optional(),
   LOCKSMITH_MAX_VERSIONS: positiveInt('LOCKSMITH_MAX_VERSIONS').default(50),
   LOCKSMITH_PURGE_INTERVAL_SECONDS: positiveInt('LOCKSMITH_PURGE_INTERVAL_SECONDS').default(3600),
+  LOCKSMITH_CORS_ORIGINS: z.string().optional(),
+  LOCKSMITH_JWT_ISSUER: z.string().min(1).optional(),
+  LOCKSMITH_JWT_JWKS_URL: z.url({ error: 'LOCKSMITH_JWT_JWKS_URL must be a URL' }).optional(),
+  LOCKSMITH_JWT_AUDIENCE: z.string().min(1).optional(),
+  LOCKSMITH_JWT_DEVELOPER_CLAIM: z.string().min(1).default('locksmith_developer'),
   LOCKSMITH_SHUTDOWN_TIMEOUT_MS: positiveInt('LOCKSMITH_SHUTDOWN_TIMEOUT_MS').default(10_000),
 });
 
@@ -55,11 +63,21 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly adminToken: string | undefined;
+  /** Provider (name or module path) that wraps new data keys and is the rewrap target. */
   readonly keyProvider: string;
+  /**
+   * Providers kept only to unwrap data keys they wrapped, during a move to `keyProvider`
+   * (LOCKSMITH_PREVIOUS_KEY_PROVIDERS, comma-separated); each reads its settings from `env`.
+   */
+  readonly previousKeyProviders: readonly string[];
   readonly logLevel: z.infer<typeof EnvSchema>['LOCKSMITH_LOG_LEVEL'];
-  readonly dataKeyCache: { readonly maxEntries: number; readonly ttlMs: number };
+  readonly dataKeyCache: { readonly maxEntries: number; readonly ttlMs: number; readonly maxUses: number };
   readonly graphiql: boolean;
   readonly shutdownTimeoutMs: number;
+  /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
+  readonly corsOrigins: string[];
+  /** JWT bearer tokens from a trusted issuer, when configured. */
+  readonly jwt: JwtConfig | undefined;
   /** Versions kept per secret; older ones are destroyed (ciphertext erased). */
   readonly maxVersions: number;
   /** How often deleted secrets past their recovery window are purged. */
@@ -88,6 +106,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError('LOCKSMITH_ADMIN_TOKEN is required in production (at least 32 random characters)');
   }
 
+  if (Boolean(e.LOCKSMITH_JWT_ISSUER) !== Boolean(e.LOCKSMITH_JWT_JWKS_URL)) {
+    throw new ConfigError('invalid configuration:\n  LOCKSMITH_JWT_ISSUER and LOCKSMITH_JWT_JWKS_URL go together');
+  }
+
+  const previousProviders = (e.LOCKSMITH_PREVIOUS_KEY_PROVIDERS ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (previousProviders.includes(e.LOCKSMITH_KEY_PROVIDER)) {
+    throw new ConfigError(
+      `LOCKSMITH_PREVIOUS_KEY_PROVIDERS must not list LOCKSMITH_KEY_PROVIDER ("${e.LOCKSMITH_KEY_PROVIDER}"): ` +
+        'a provider already unwraps what it wrapped; a new root key within one provider is a rewrap, not a previous provider',
+    );
+  }
+
   const database: DatabaseConfig = e.LOCKSMITH_DATABASE_URL?.startsWith('sqlite:')
     ? { kind: 'sqlite', path: resolve(e.LOCKSMITH_DATABASE_URL.slice('sqlite:'.length) || resolve(dataDir, 'locksmith.db')) }
     : e.LOCKSMITH_DATABASE_URL
@@ -103,10 +136,28 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     port: e.LOCKSMITH_PORT,
     adminToken: e.LOCKSMITH_ADMIN_TOKEN,
     keyProvider: e.LOCKSMITH_KEY_PROVIDER,
+    previousKeyProviders: previousProviders,
     logLevel: e.LOCKSMITH_LOG_LEVEL,
-    dataKeyCache: { maxEntries: e.LOCKSMITH_DATA_KEY_CACHE_SIZE, ttlMs: e.LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS * 1000 },
+    dataKeyCache: {
+      maxEntries: e.LOCKSMITH_DATA_KEY_CACHE_SIZE,
+      ttlMs: e.LOCKSMITH_DATA_KEY_CACHE_TTL_SECONDS * 1000,
+      maxUses: e.LOCKSMITH_DATA_KEY_CACHE_MAX_USES,
+    },
     graphiql: e.LOCKSMITH_GRAPHIQL ?? !production,
     shutdownTimeoutMs: e.LOCKSMITH_SHUTDOWN_TIMEOUT_MS,
+    corsOrigins: (e.LOCKSMITH_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    jwt:
+      e.LOCKSMITH_JWT_ISSUER && e.LOCKSMITH_JWT_JWKS_URL
+        ? {
+            issuer: e.LOCKSMITH_JWT_ISSUER,
+            jwksUrl: e.LOCKSMITH_JWT_JWKS_URL,
+            audience: e.LOCKSMITH_JWT_AUDIENCE,
+            developerClaim: e.LOCKSMITH_JWT_DEVELOPER_CLAIM,
+          }
+        : undefined,
     maxVersions: e.LOCKSMITH_MAX_VERSIONS,
     purgeIntervalMs: e.LOCKSMITH_PURGE_INTERVAL_SECONDS * 1000,
     env,

@@ -17,6 +17,10 @@ export interface YogaOptions {
   readonly graphiql: false | { headers?: () => Record<string, string> };
   /** Named readiness checks for /readyz; each rejects when its dependency is unusable. */
   readonly readinessChecks: Record<string, () => Promise<void>>;
+  /** Extra yoga plugins (metrics). */
+  readonly plugins?: Plugin[];
+  /** Browser origins allowed by CORS; empty disables CORS. */
+  readonly corsOrigins?: readonly string[];
 }
 
 export type LocksmithYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -34,6 +38,15 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
     // Masking is done by useErrorPresentation below, which knows the request id.
     maskedErrors: false,
     logging: false,
+    cors: options.corsOrigins?.length
+      ? {
+          origin: [...options.corsOrigins],
+          credentials: false,
+          allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+          exposedHeaders: ['x-request-id'],
+          methods: ['GET', 'POST', 'OPTIONS'],
+        }
+      : false,
     graphiql: options.graphiql
       ? () => ({
           title: 'locksmith',
@@ -66,6 +79,7 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
       useErrorPresentation(options.logger),
       useDenialAudit(options.logger),
       useRestApi(),
+      ...(options.plugins ?? []),
     ],
   });
 }

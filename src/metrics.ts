@@ -1,0 +1,59 @@
+import { Kind, type OperationDefinitionNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DataKeyStats } from './crypto/data-keys';
+
+/**
+ * Prometheus metrics at /metrics. Labels are operation names and outcomes only: never a secret
+ * name, a developer id (unbounded cardinality, and tenant data) or anything from a value.
+ */
+export function createMetrics(dataKeyStats: DataKeyStats): { registry: Registry; plugin: Plugin } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'locksmith_' });
+
+  const operations = new Counter({
+    name: 'locksmith_graphql_operations_total',
+    help: 'GraphQL operations executed, by operation type and outcome.',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'locksmith_graphql_operation_duration_seconds',
+    help: 'GraphQL execution time.',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const dataKeyGauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  dataKeyGauge('locksmith_data_key_cache_hits', 'Data-key cache hits since start.', () => dataKeyStats.hits);
+  dataKeyGauge('locksmith_data_key_cache_misses', 'Data-key cache misses since start.', () => dataKeyStats.misses);
+  dataKeyGauge('locksmith_key_provider_calls', 'Calls to the key provider since start.', () => dataKeyStats.providerCalls);
+
+  const plugin: Plugin = {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/metrics') return;
+      endResponse(new fetchAPI.Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }));
+    },
+    onExecute({ args }) {
+      const started = process.hrtime.bigint();
+      const operation = args.document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+      const type = operation?.operation ?? 'unknown';
+      return {
+        onExecuteDone({ result }) {
+          const failed = 'errors' in result && Boolean(result.errors?.length);
+          operations.inc({ type, outcome: failed ? 'error' : 'ok' });
+          duration.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+        },
+      };
+    },
+  };
+  return { registry, plugin };
+}

@@ -1,0 +1,53 @@
+import { startTestApp, type TestApp } from '../support/test-app';
+
+describe('operations endpoints', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+  });
+  afterAll(() => t?.close());
+
+  const get = (path: string) => t.app.yoga.fetch(`http://locksmith.test${path}`);
+
+  it('/healthz and /readyz answer without auth', async () => {
+    expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', keyProvider: 'ok' } });
+  });
+
+  it('/readyz reports an unreachable database with 503', async () => {
+    const other = await startTestApp('sqlite');
+    await other.app.db.destroy();
+    const ready = await other.app.yoga.fetch('http://locksmith.test/readyz');
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { database: 'unavailable', keyProvider: 'ok' } });
+    await other.db.drop();
+  });
+
+  it('/metrics exposes Prometheus counters without tenant data', async () => {
+    const dev = await t.createDeveloper();
+    await t.graphql(dev.token, `mutation { createSecret(input: { name: "metric_secret", value: "metric-value-1" }) { __typename } }`);
+    await t.graphql(dev.token, `{ secret(name: "metric_secret") { value } }`);
+    const response = await get('/metrics');
+    expect(response.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/locksmith_graphql_operations_total\{type="mutation",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/locksmith_data_key_cache_hits [1-9]/);
+    expect(text).toMatch(/locksmith_key_provider_calls \d+/);
+    expect(text).not.toContain('metric_secret');
+    expect(text).not.toContain('metric-value-1');
+    expect(text).not.toContain(dev.id);
+  });
+
+  it('echoes a sane x-request-id and makes one otherwise', async () => {
+    const given = await t.app.yoga.fetch('http://locksmith.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'trace-abc_123' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    expect(given.headers.get('x-request-id')).toBe('trace-abc_123');
+    const hostile = await t.app.yoga.fetch('http://locksmith.test/healthz', { headers: { 'x-request-id': 'bad id\nwith newline' } });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
