@@ -1,4 +1,4 @@
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataKeyStats } from './crypto/data-keys';
@@ -44,7 +44,7 @@ export function createMetrics(dataKeyStats: DataKeyStats): { registry: Registry;
     },
     onExecute({ args }) {
       const started = process.hrtime.bigint();
-      const operation = args.document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+      const operation = (args.document as DocumentNode).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
       const type = operation?.operation ?? 'unknown';
       return {
         onExecuteDone({ result }) {
