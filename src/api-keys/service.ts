@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { appendAuditEvents } from '../audit/audit-log';
+import { appendAuditEvents, auditedTransaction } from '../audit/audit-log';
 import { type Actor, isScope, type Principal, SCOPES, type Scope } from '../auth/principal';
 import { generateApiKeyToken, hashToken, tokenPrefix } from '../auth/tokens';
 import type { Clock } from '../clock';
@@ -48,7 +48,7 @@ export class ApiKeyService {
    * so `keys:manage` cannot mint a more powerful key than itself.
    */
   async create(actor: Actor, creatorScopes: ReadonlySet<Scope> | 'all', input: CreateApiKeyInput): Promise<CreatedApiKey> {
-    return this.deps.db.transaction().execute((trx) => this.createIn(trx, actor, creatorScopes, input));
+    return auditedTransaction(this.deps.db, actor.developerId, (trx) => this.createIn(trx, actor, creatorScopes, input));
   }
 
   /** Same as create(), inside a caller's transaction (creating a developer with its first key). */
@@ -90,7 +90,7 @@ export class ApiKeyService {
 
   async revoke(actor: Actor, id: unknown): Promise<ApiKey> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw new ValidationError('id', 'id must be an API key id');
-    return this.deps.db.transaction().execute(async (trx) => {
+    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const existing = await repo.findById(actor.developerId, id);
       if (!existing) throw new NotFoundError(`no API key with id "${id}"`);

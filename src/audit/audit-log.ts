@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, MysqlAdapter, sql } from 'kysely';
 import type { AuditEventRow, Database } from '../db/database';
 import { newId } from '../ids';
 
@@ -33,10 +33,27 @@ export interface AuditEntry {
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
+ * Runs `fn` in a transaction that first takes the developer row's write lock. Every change that
+ * appends to a tenant's audit chain must run in one of these: the chain serialises a tenant's
+ * audited writes anyway, and taking that lock *first* gives every such transaction the same lock
+ * order. (Taken last, it deadlocks on MySQL: inserting a row with a foreign key to developers
+ * holds a shared lock on the developer row, and two transactions then both wait to upgrade it.)
+ */
+export function auditedTransaction<T>(db: Kysely<Database>, developerId: string, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    // SQLite runs one transaction at a time on its single connection: nothing to lock.
+    if (trx.getExecutor().adapter instanceof MysqlAdapter) {
+      await trx.selectFrom('developers').select('id').where('id', '=', developerId).forUpdate().execute();
+    }
+    return fn(trx);
+  });
+}
+
+/**
  * Appends audit events to a per-developer hash chain: each row's hash covers the previous
  * row's hash and the row's own fields, so editing or deleting any row breaks the chain from
- * that row on. Must run inside the same transaction as the change it records, so a change
- * and its record commit together or not at all.
+ * that row on. Must run inside the same transaction as the change it records (an
+ * auditedTransaction), so a change and its record commit together or not at all.
  */
 export async function appendAuditEvents(
   trx: Kysely<Database>,

@@ -3,7 +3,7 @@ import type { Actor } from '../auth/principal';
 import type { AuditEventRow, Database } from '../db/database';
 import { ValidationError } from '../errors';
 import { checkPageArgs, decodeCursor, encodeCursor, type Page, type PageArgs, toPage } from '../pagination';
-import { appendAuditEvents, GENESIS_HASH, hashAuditRow } from './audit-log';
+import { appendAuditEvents, auditedTransaction, GENESIS_HASH, hashAuditRow } from './audit-log';
 import type { Clock } from '../clock';
 import { AuditRepository } from './repository';
 
@@ -45,7 +45,7 @@ export class AuditService {
 
   /** Records that a request of this developer's key was refused (missing scope), once per request. */
   async recordDenied(actor: Actor, fields: readonly string[]): Promise<void> {
-    await this.deps.db.transaction().execute((trx) =>
+    await auditedTransaction(this.deps.db, actor.developerId, (trx) =>
       appendAuditEvents(
         trx,
         actor.developerId,

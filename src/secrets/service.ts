@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { type AuditEntry, appendAuditEvents } from '../audit/audit-log';
+import { type AuditEntry, appendAuditEvents, auditedTransaction } from '../audit/audit-log';
 import type { Actor } from '../auth/principal';
 import type { Clock } from '../clock';
 import { isUniqueViolation } from '../crypto/data-key-repository';
@@ -125,7 +125,7 @@ export class SecretService {
       last_revealed_at: null,
     };
     try {
-      await this.deps.db.transaction().execute(async (trx) => {
+      await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
         const repo = this.repo.with(trx);
         await repo.insertSecret(row);
         await this.insertVersion(repo, actor, dataKey, id, 1, plaintext, now);
@@ -230,7 +230,7 @@ export class SecretService {
     const name = checkName(input.name);
     const version = checkOptionalInt(input.version, 'version', 1, Number.MAX_SAFE_INTEGER);
     if (version === null) throw new ValidationError('version', 'version is required');
-    return this.deps.db.transaction().execute(async (trx) => {
+    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const current = await repo.findLiveByName(actor.developerId, name, true);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
@@ -258,7 +258,7 @@ export class SecretService {
     }
     const expectedVersion = checkExpectedVersion(input.expectedVersion);
     const purgeNow = input.force === true || window === 0;
-    return this.deps.db.transaction().execute(async (trx) => {
+    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const current = await repo.findLiveByName(actor.developerId, name, true);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
@@ -286,7 +286,7 @@ export class SecretService {
   async restore(actor: Actor, nameInput: unknown): Promise<Secret> {
     const name = checkName(nameInput);
     try {
-      return await this.deps.db.transaction().execute(async (trx) => {
+      return await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
         const repo = this.repo.with(trx);
         const now = this.deps.clock.now();
         const deleted = await repo.findDeletedByName(actor.developerId, name, now, true);
@@ -312,7 +312,7 @@ export class SecretService {
     for (;;) {
       const due = await this.repo.findPurgeable(this.deps.clock.now(), batchSize);
       for (const secret of due) {
-        await this.deps.db.transaction().execute(async (trx) => {
+        await auditedTransaction(this.deps.db, secret.developer_id, async (trx) => {
           await this.repo.with(trx).purge(secret.developer_id, secret.id);
           await appendAuditEvents(
             trx,
@@ -393,7 +393,7 @@ export class SecretService {
     const plaintext = open(key, Buffer.from(row.ciphertext), { developerId: actor.developerId, secretId: secret.id, version });
     const value = plaintext.toString('utf8');
     plaintext.fill(0);
-    await this.deps.db.transaction().execute(async (trx) => {
+    await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const now = this.deps.clock.now();
       await this.repo.with(trx).updateSecret(actor.developerId, secret.id, { last_revealed_at: now });
       await this.audit(trx, actor, now, { action: 'secret.reveal', secretName: secret.name, version });
@@ -412,7 +412,7 @@ export class SecretService {
     expectedVersion: number | null,
     apply: (repo: SecretRepository, trx: Kysely<Database>, current: SecretRow, now: number) => Promise<Partial<SecretRow>>,
   ): Promise<Secret> {
-    return this.deps.db.transaction().execute(async (trx) => {
+    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const current = await repo.findLiveByName(actor.developerId, name, true);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
