@@ -1,4 +1,4 @@
-import { ExpressionError } from './errors';
+import { ExpressionError, type ExpressionErrorCode } from './errors';
 
 /**
  * Budgets that keep any single expression cheap. A task author controls the expression text
@@ -43,11 +43,15 @@ export class Budget {
 
   constructor(
     readonly limits: ExpressionLimits,
-    private readonly source: string,
+    readonly source: string,
     deadline?: number,
   ) {
     const own = Date.now() + limits.timeoutMs;
     this.deadline = deadline === undefined ? own : Math.min(own, deadline);
+  }
+
+  fail(message: string, code: ExpressionErrorCode, at: number): never {
+    throw new ExpressionError(message, code, this.source, at);
   }
 
   tick(units: number, at: number): void {

@@ -70,6 +70,11 @@ class Parser {
     return t;
   }
 
+  private nextOp(): string {
+    const t = this.next();
+    return t.type === 'op' ? t.value : '';
+  }
+
   private isOp(value: string, ahead = 0): boolean {
     const t = this.peek(ahead);
     return t.type === 'op' && t.value === value;
@@ -103,7 +108,7 @@ class Parser {
   private node<N extends Node>(n: N): N {
     this.state.nodes++;
     if (this.state.nodes > this.limits.maxNodes) {
-      this.fail(`expression is too large (more than ${this.limits.maxNodes} nodes)`, n.start);
+      throw new ExpressionError(`expression is too large (more than ${this.limits.maxNodes} nodes)`, 'budget', this.source, n.start);
     }
     return n;
   }
@@ -214,7 +219,7 @@ class Parser {
   private arith(): Node {
     let left = this.term();
     while (this.isOp('+') || this.isOp('-')) {
-      const op = this.next().value as BinaryOp;
+      const op = this.nextOp() as BinaryOp;
       const right = this.term();
       left = this.node({ type: 'Binary', op, left, right, start: left.start, end: right.end });
     }
@@ -224,7 +229,7 @@ class Parser {
   private term(): Node {
     let left = this.factor();
     while (this.isOp('*') || this.isOp('/') || this.isOp('//') || this.isOp('%')) {
-      const op = this.next().value as BinaryOp;
+      const op = this.nextOp() as BinaryOp;
       const right = this.factor();
       left = this.node({ type: 'Binary', op, left, right, start: left.start, end: right.end });
     }
@@ -233,11 +238,12 @@ class Parser {
 
   private factor(): Node {
     if (this.isOp('-') || this.isOp('+')) {
-      const t = this.next();
-      this.enter(t.start);
+      const start = this.peek().start;
+      const op = this.nextOp() as '-' | '+';
+      this.enter(start);
       try {
         const operand = this.factor();
-        return this.node({ type: 'Unary', op: t.value as '-' | '+', operand, start: t.start, end: operand.end });
+        return this.node({ type: 'Unary', op, operand, start, end: operand.end });
       } finally {
         this.leave();
       }
@@ -313,6 +319,7 @@ class Parser {
       if (this.peek().type === 'eof') this.fail(`expected '${closer}' to close the ${what}`, this.peek().start);
       if (this.isOp('*') || this.isOp('**')) this.fail('unpacking (*args) is not supported', this.peek().start);
       items.push(this.expression());
+      if (this.isKeyword('for')) this.fail('comprehensions are not supported', this.peek().start);
       if (this.isOp(',')) this.next();
       else if (!this.isOp(closer)) this.fail(`expected ',' or '${closer}' in ${what}, found ${describe(this.peek())}`, this.peek().start);
     }
