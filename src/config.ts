@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   LOCKSMITH_MAX_VERSIONS: positiveInt('LOCKSMITH_MAX_VERSIONS').default(50),
   LOCKSMITH_PURGE_INTERVAL_SECONDS: positiveInt('LOCKSMITH_PURGE_INTERVAL_SECONDS').default(3600),
   LOCKSMITH_CORS_ORIGINS: z.string().optional(),
+  LOCKSMITH_TASK_ALLOWED_HOSTS: z.string().optional(),
   LOCKSMITH_JWT_ISSUER: z.string().min(1).optional(),
   LOCKSMITH_JWT_JWKS_URL: z.url({ error: 'LOCKSMITH_JWT_JWKS_URL must be a URL' }).optional(),
   LOCKSMITH_JWT_AUDIENCE: z.string().min(1).optional(),
@@ -76,6 +77,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
   readonly corsOrigins: string[];
+  /** Hosts task tool calls may reach; empty allows any. */
+  readonly taskAllowedHosts: string[];
   /** JWT bearer tokens from a trusted issuer, when configured. */
   readonly jwt: JwtConfig | undefined;
   /** Versions kept per secret; older ones are destroyed (ciphertext erased). */
@@ -148,6 +151,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     corsOrigins: (e.LOCKSMITH_CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim())
+      .filter(Boolean),
+    taskAllowedHosts: (e.LOCKSMITH_TASK_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim())
       .filter(Boolean),
     jwt:
       e.LOCKSMITH_JWT_ISSUER && e.LOCKSMITH_JWT_JWKS_URL

@@ -49,6 +49,16 @@ export class SecretRepository {
       .executeTakeFirst();
   }
 
+  findLiveByNames(developerId: string, names: readonly string[]): Promise<SecretRow[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('developer_id', '=', developerId)
+      .where('live_name', 'in', [...names])
+      .execute();
+  }
+
   /**
    * The most recently deleted secret with this name still inside its recovery window at `now`
    * (what `restoreSecret` brings back). Once `purge_at` has passed the secret is gone for the

@@ -381,6 +381,53 @@ export class SecretService {
    * transaction; the value is returned only once its audit record has committed.
    */
   async reveal(actor: Actor, secret: Secret, version = secret.version): Promise<string> {
+    const value = await this.decrypt(actor, secret, version);
+    await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+      const now = this.deps.clock.now();
+      await this.repo.with(trx).updateSecret(actor.developerId, secret.id, { last_revealed_at: now });
+      await this.audit(trx, actor, now, { action: 'secret.reveal', secretName: secret.name, version });
+    });
+    return value;
+  }
+
+  /** Which of these names are live secrets of the actor's developer (for task validation). */
+  async existingNames(actor: Pick<Actor, 'developerId'>, names: readonly string[]): Promise<Set<string>> {
+    const rows = await this.repo.findLiveByNames(actor.developerId, [...new Set(names)]);
+    return new Set(rows.map((r) => r.name));
+  }
+
+  /**
+   * Current values of exactly these secrets for a task run, audited as one `task.secret_use`
+   * event per secret in a single transaction before any value is handed out. A missing or
+   * expired secret fails the whole call, so a run never starts half-provisioned.
+   */
+  async revealForTask(actor: Actor, names: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(names)];
+    const rows = await this.repo.findLiveByNames(actor.developerId, unique);
+    const byName = new Map(rows.map((r) => [r.name, toSecret(r)]));
+    const missing = unique.filter((n) => !byName.has(n));
+    if (missing.length > 0) throw new NotFoundError(`no secret named ${missing.map((n) => `"${n}"`).join(', ')}`);
+    const values = new Map<string, string>();
+    for (const name of unique) {
+      const secret = byName.get(name)!;
+      values.set(name, await this.decrypt(actor, secret, secret.version));
+    }
+    await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+      const now = this.deps.clock.now();
+      for (const secret of byName.values()) {
+        await this.repo.with(trx).updateSecret(actor.developerId, secret.id, { last_revealed_at: now });
+      }
+      await appendAuditEvents(
+        trx,
+        actor.developerId,
+        [...byName.values()].map((s) => ({ action: 'task.secret_use' as const, secretName: s.name, version: s.version, actor: actor.actorId, requestId: actor.requestId })),
+        now,
+      );
+    });
+    return values;
+  }
+
+  private async decrypt(actor: Actor, secret: Secret, version: number): Promise<string> {
     if (secret.developerId !== actor.developerId) throw new NotFoundError('secret not found');
     if (secret.deletedAt) throw new NotFoundError(`secret "${secret.name}" is deleted; restore it to read its value`);
     if (secret.expiresAt && secret.expiresAt.getTime() <= this.deps.clock.now()) {
@@ -393,11 +440,6 @@ export class SecretService {
     const plaintext = open(key, Buffer.from(row.ciphertext), { developerId: actor.developerId, secretId: secret.id, version });
     const value = plaintext.toString('utf8');
     plaintext.fill(0);
-    await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
-      const now = this.deps.clock.now();
-      await this.repo.with(trx).updateSecret(actor.developerId, secret.id, { last_revealed_at: now });
-      await this.audit(trx, actor, now, { action: 'secret.reveal', secretName: secret.name, version });
-    });
     return value;
   }
 

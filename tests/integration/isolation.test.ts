@@ -287,7 +287,8 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
   it('covers every query and mutation of the schema', async () => {
     // A new operation must get an isolation test above before it is added here.
     const covered = {
-      Query: ['me', 'node', 'secret', 'secretValue', 'secretVersion', 'secrets', 'auditEvents', 'verifyAuditLog'],
+      // validateTask/runTask: cross-tenant cases live in tasks.test.ts ("cannot use another developer's secrets").
+      Query: ['me', 'node', 'secret', 'secretValue', 'secretVersion', 'secrets', 'auditEvents', 'verifyAuditLog', 'validateTask'],
       Mutation: [
         'createSecret',
         'updateSecret',
@@ -299,6 +300,7 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
         'revokeApiKey',
         'createDeveloper',
         'rotateDataKey',
+        'runTask',
       ],
     };
     const data = await query(t, b.token, '{ q: __type(name: "Query") { fields { name } } m: __type(name: "Mutation") { fields { name } } }');

@@ -1,0 +1,65 @@
+import type { Actor } from '../auth/principal';
+import { AppError } from '../errors';
+import type { SecretService } from '../secrets/service';
+import type { LlmConfig } from './llm-providers';
+import { type RunLimits, runTask, type TaskLogger, type TaskRunResult } from './runner';
+import { type TaskValidation, validateTask } from './validate';
+
+export interface TaskServiceDeps {
+  readonly secrets: SecretService;
+  readonly fetch: typeof fetch;
+  readonly llm: LlmConfig;
+  readonly limits?: Partial<RunLimits>;
+  /** Hosts tool calls may reach (`api.example.com`, `*.example.com`); empty allows any host. */
+  readonly allowedHosts: readonly string[];
+}
+
+/**
+ * Binds the task engine (a pure library) to a tenant: secret names resolve only among the
+ * caller's own secrets, only the names a task references are decrypted, and each use is audited.
+ */
+export class TaskService {
+  private readonly allowUrl: (url: URL) => boolean;
+
+  constructor(private readonly deps: TaskServiceDeps) {
+    this.allowUrl = hostPolicy(deps.allowedHosts);
+  }
+
+  validate(actor: Actor, task: unknown): Promise<TaskValidation> {
+    return validateTask(task, { secretExists: (names) => this.deps.secrets.existingNames(actor, names), llm: this.deps.llm });
+  }
+
+  async run(actor: Actor, task: unknown, input: unknown, logger?: TaskLogger): Promise<TaskRunResult> {
+    try {
+      return await runTask(task, input ?? {}, {
+        secrets: {
+          exists: (names) => this.deps.secrets.existingNames(actor, names),
+          reveal: (names) => this.deps.secrets.revealForTask(actor, names),
+        },
+        fetch: this.deps.fetch,
+        llm: this.deps.llm,
+        limits: this.deps.limits,
+        logger,
+        allowUrl: this.allowUrl,
+      });
+    } catch (error) {
+      // A secret that expired or vanished between validation and decryption: the run fails
+      // cleanly with the reason (domain messages never carry values); anything else is a bug.
+      if (error instanceof AppError) {
+        return { status: 'FAILED', steps: [], usedSecrets: [], error: error.message, problems: [] };
+      }
+      throw error;
+    }
+  }
+}
+
+function hostPolicy(allowed: readonly string[]): (url: URL) => boolean {
+  const exact = new Set(allowed.filter((h) => !h.startsWith('*.')).map((h) => h.toLowerCase()));
+  const suffixes = allowed.filter((h) => h.startsWith('*.')).map((h) => h.slice(1).toLowerCase());
+  return (url) => {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    if (allowed.length === 0) return true;
+    const host = url.hostname.toLowerCase();
+    return exact.has(host) || suffixes.some((suffix) => host.endsWith(suffix));
+  };
+}

@@ -1,0 +1,184 @@
+import { DATABASE_KINDS } from '../support/databases';
+import { startFakeHttp, type FakeHttp } from '../support/fake-http';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** Issue 5, end to end through GraphQL: the seed's task examples against loopback fakes. */
+const WEATHER_KEY = 'wk-live-4f1b2c3d4e5f60718293';
+const STRIPE_KEY = 'sk_live_stripe_9a8b7c6d5e4f3a2b';
+const STRIPE_ACCOUNT = 'acct_1Hh2Jj3Kk4Ll5Mm6';
+const API_KEY = 'apikey-templated-77aa88bb99cc';
+const OPENAI_KEY = 'sk-openai-0123456789abcdefABCDEF';
+const ALL_VALUES = [WEATHER_KEY, STRIPE_KEY, STRIPE_ACCOUNT, API_KEY, OPENAI_KEY];
+
+const RUN = `mutation($task: JSON!, $input: JSON) { runTask(input: { task: $task, input: $input }) {
+  __typename
+  ... on RunTaskPayload { run { status usedSecrets error problems { message line column } steps { index kind status output error } } }
+  ... on Error { code message } } }`;
+const VALIDATE = `query($task: JSON!) { validateTask(task: $task) { valid secrets problems { message path line column } } }`;
+
+describe.each(DATABASE_KINDS)('tasks on %s', (kind) => {
+  let t: TestApp;
+  let api: FakeHttp;
+  let dev: { id: string; token: string };
+
+  beforeAll(async () => {
+    api = await startFakeHttp();
+    t = await startTestApp(kind, { env: { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1` } });
+    dev = await t.createDeveloper();
+    for (const [name, value] of [
+      ['weather_api_key', WEATHER_KEY],
+      ['stripe_api_key', STRIPE_KEY],
+      ['stripe_account_id', STRIPE_ACCOUNT],
+      ['api_key', API_KEY],
+      ['OPENAI_API_KEY', OPENAI_KEY],
+    ]) {
+      const r = await t.graphql(dev.token, `mutation($n: String!, $v: String!) { createSecret(input: { name: $n, value: $v }) { __typename } }`, { n: name, v: value });
+      expect(r.body.data.createSecret.__typename).toBe('CreateSecretPayload');
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+    await api?.close();
+  });
+  beforeEach(() => api.reset());
+
+  const seedTask = () => `
+tools:
+  - name: weather
+    type: api_call
+    api_call: { method: GET, url: "${api.url}/echo/weather" }
+  - name: payments
+    type: api_call
+    api_call:
+      method: POST
+      url: "${api.url}/echo/payments"
+      headers:
+        Authorization: "$ f\\"Bearer {secrets.api_key}\\""
+        Stripe-Account: "$ secrets.account"
+steps:
+  - kind: tool_call
+    tool: weather
+    secret_name: weather_api_key
+    arguments: { city: Paris }
+  - kind: tool_call
+    tool: payments
+    secrets: { api_key: stripe_api_key, account: stripe_account_id }
+    arguments: { amount: 42 }
+  - kind: evaluate
+    evaluate:
+      link: "$ f'https://api.example.com/v1?key={secrets.api_key}'"
+  - kind: prompt
+    model: gpt-4o
+    prompt: "Summarize {{ steps[0].output }}"
+`;
+
+  it('runs the seed examples end to end: credentials arrive where they belong, outputs are redacted', async () => {
+    const { body } = await t.graphql(dev.token, RUN, { task: seedTask(), input: {} });
+    expect(body.data.runTask.__typename).toBe('RunTaskPayload');
+    const run = body.data.runTask.run;
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: null });
+    expect(run.usedSecrets.sort()).toEqual(['OPENAI_API_KEY', 'api_key', 'stripe_account_id', 'stripe_api_key', 'weather_api_key']);
+
+    const weather = api.requests.find((r) => r.path === '/echo/weather')!;
+    expect(weather.headers.authorization).toBe(`Bearer ${WEATHER_KEY}`);
+    expect(weather.query.city).toBe('Paris');
+    const payments = api.requests.find((r) => r.path === '/echo/payments')!;
+    expect(payments.headers.authorization).toBe(`Bearer ${STRIPE_KEY}`);
+    expect(payments.headers['stripe-account']).toBe(STRIPE_ACCOUNT);
+    const llm = api.requests.find((r) => r.path === '/v1/chat/completions')!;
+    expect(llm.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
+    expect((llm.json as any).model).toBe('gpt-4o');
+
+    // The echo fakes send the credentials back; none may survive into the result.
+    const text = JSON.stringify(body);
+    for (const value of ALL_VALUES) expect(text).not.toContain(value);
+    expect(text).toContain('[secret:weather_api_key]');
+    // No alias in this step: secrets.api_key is the developer's own secret named api_key.
+    expect(run.steps[2].output).toEqual({ link: 'https://api.example.com/v1?key=[secret:api_key]' });
+    expect(run.steps.map((s: any) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  it('audits each secret a run uses and keeps values out of the log', async () => {
+    await t.graphql(dev.token, RUN, { task: seedTask() });
+    const events = await t.graphql(dev.token, `{ auditEvents(first: 20, filter: { actions: ["task.secret_use"] }) { edges { node { secretName actor requestId } } } }`);
+    const names = events.body.data.auditEvents.edges.map((e: any) => e.node.secretName);
+    expect(names.slice(0, 5).sort()).toEqual(['OPENAI_API_KEY', 'api_key', 'stripe_account_id', 'stripe_api_key', 'weather_api_key']);
+    const logs = t.logs.join('\n');
+    for (const value of ALL_VALUES) expect(logs).not.toContain(value);
+  });
+
+  it('accepts the Julep runtime shape (main: with key-shaped steps) unchanged', async () => {
+    const task = {
+      tools: [
+        {
+          name: 'search',
+          type: 'api_call',
+          api_call: { method: 'GET', url: `${api.url}/echo/search`, headers: { Authorization: '$ f"Bearer {secrets.api_key}"' }, params: { q: '{{ inputs.query }}' } },
+        },
+      ],
+      main: [{ tool: 'search', arguments: {} }, { evaluate: { found: '$ len(_) > 0' } }],
+    };
+    const { body } = await t.graphql(dev.token, RUN, { task, input: { query: 'locksmith' } });
+    expect(body.data.runTask.run.status).toBe('SUCCEEDED');
+    const search = api.requests.find((r) => r.path === '/echo/search')!;
+    expect(search.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(search.query.q).toBe('locksmith');
+    expect(JSON.stringify(body)).not.toContain(API_KEY);
+  });
+
+  it('fails before any outbound call when a secret is missing, and validateTask says where', async () => {
+    const task = `steps:\n  - kind: tool_call\n    tool: weather\n    secret_name: no_such_key\ntools:\n  - name: weather\n    type: api_call\n    api_call: { method: GET, url: "${api.url}/echo/w" }\n`;
+    const { body } = await t.graphql(dev.token, RUN, { task });
+    expect(body.data.runTask.run.status).toBe('FAILED');
+    expect(body.data.runTask.run.usedSecrets).toEqual([]);
+    expect(api.requests).toEqual([]);
+
+    const validation = await t.graphql(dev.token, VALIDATE, { task });
+    expect(validation.body.data.validateTask.valid).toBe(false);
+    expect(validation.body.data.validateTask.problems).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('no_such_key'), line: 4 }),
+    ]);
+    const ok = await t.graphql(dev.token, VALIDATE, { task: seedTask() });
+    expect(ok.body.data.validateTask).toMatchObject({ valid: true, problems: [] });
+    expect(ok.body.data.validateTask.secrets.sort()).toEqual(['OPENAI_API_KEY', 'api_key', 'stripe_account_id', 'stripe_api_key', 'weather_api_key']);
+    expect(api.requests).toEqual([]); // validation never runs anything
+  });
+
+  it('reports bad expressions and non-literal secret names with line and column', async () => {
+    const task = 'steps:\n  - kind: evaluate\n    evaluate:\n      x: "$ secrets[inputs.which]"\n      y: "$ 1 +"\n';
+    const { body } = await t.graphql(dev.token, VALIDATE, { task });
+    const problems = body.data.validateTask.problems;
+    expect(body.data.validateTask.valid).toBe(false);
+    expect(problems.some((p: any) => /literal/i.test(p.message) && p.line === 4)).toBe(true);
+    expect(problems.some((p: any) => p.line === 5 && typeof p.column === 'number')).toBe(true);
+  });
+
+  it('cannot use another developer\'s secrets, and needs tasks:run', async () => {
+    const other = await t.createDeveloper('other');
+    const { body } = await t.graphql(other.token, RUN, { task: seedTask() });
+    expect(body.data.runTask.run.status).toBe('FAILED');
+    expect(body.data.runTask.run.usedSecrets).toEqual([]);
+    expect(api.requests).toEqual([]);
+    const validation = await t.graphql(other.token, VALIDATE, { task: seedTask() });
+    expect(validation.body.data.validateTask.valid).toBe(false);
+
+    const key = await t.graphql(dev.token, `mutation { createApiKey(input: { name: "ro", scopes: ["secrets:read"] }) { ... on CreateApiKeyPayload { apiKey { token } } } }`);
+    const refused = await t.graphql(key.body.data.createApiKey.apiKey.token, RUN, { task: seedTask() });
+    expect(refused.body.data.runTask.__typename).toBe('ForbiddenError');
+    expect(api.requests).toEqual([]);
+  });
+
+  it('limits outbound hosts when LOCKSMITH_TASK_ALLOWED_HOSTS is set', async () => {
+    const strict = await startTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_HOSTS: 'api.example.com,*.trusted.example' } });
+    try {
+      const d = await strict.createDeveloper();
+      await strict.graphql(d.token, `mutation { createSecret(input: { name: "k", value: "strict-value-123" }) { __typename } }`);
+      const task = { tools: [{ name: 't', type: 'api_call', api_call: { method: 'GET', url: `${api.url}/echo/x` } }], steps: [{ kind: 'tool_call', tool: 't', secret_name: 'k' }] };
+      const { body } = await strict.graphql(d.token, RUN, { task });
+      expect(body.data.runTask.run.status).toBe('FAILED');
+      expect(api.requests).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+});
