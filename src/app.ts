@@ -10,18 +10,24 @@ import type { Services } from './context';
 import { DataKeyRepository } from './crypto/data-key-repository';
 import { DataKeyService } from './crypto/data-keys';
 import type { KeyProvider } from './crypto/key-provider';
-import { loadKeyProvider } from './crypto/load-provider';
+import { type KeyProviderSet, loadKeyProviderSet } from './crypto/key-provider-set';
+import { KeyRotationService } from './crypto/key-rotation';
 import { createDatabase, type Db, migrateToLatest } from './db/connect';
 import { DeveloperService } from './developers/service';
 import { schema } from './schema';
 import { SecretService } from './secrets/service';
+import { llmConfigFromEnv } from './tasks/llm-providers';
+import { TaskService } from './tasks/task-service';
 import { createMetrics } from './metrics';
 import { createLocksmithYoga, type LocksmithYoga } from './yoga';
 
 export interface App {
   readonly config: Config;
   readonly db: Db;
+  /** The primary key provider (wraps new data keys). */
   readonly provider: KeyProvider;
+  /** The primary plus the previous providers kept to unwrap during a provider move. */
+  readonly providers: KeyProviderSet;
   readonly dataKeys: DataKeyService;
   readonly services: Services;
   readonly yoga: LocksmithYoga;
@@ -46,19 +52,25 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const db = createDatabase(config.database);
   try {
     await migrateToLatest(db);
-    const provider = await loadKeyProvider(config.keyProvider, {
+    const providers = await loadKeyProviderSet(config.keyProvider, config.previousKeyProviders, {
       env: config.env,
       dataDir: config.dataDir,
       production: config.production,
       logger,
     });
-    const dataKeys = new DataKeyService(provider, new DataKeyRepository(db), clock, config.dataKeyCache);
+    const provider = providers.primary;
+    // During a provider move the previous providers matter to every read: say which are in use.
+    logger.info({ keyProvider: provider.name, previousKeyProviders: providers.previous.map((p) => p.name) }, 'key providers loaded');
+    const dataKeys = new DataKeyService(providers, new DataKeyRepository(db), clock, config.dataKeyCache);
     const apiKeys = new ApiKeyService({ db, clock });
+    const secrets = new SecretService({ db, dataKeys, clock, maxVersions: config.maxVersions });
     const services: Services = {
-      secrets: new SecretService({ db, dataKeys, clock, maxVersions: config.maxVersions }),
+      secrets,
       apiKeys,
       developers: new DeveloperService({ db, clock, apiKeys }),
       audit: new AuditService({ db, clock }),
+      keys: new KeyRotationService({ db, dataKeys, clock, logger }),
+      tasks: new TaskService({ secrets, fetch: globalThis.fetch, llm: llmConfigFromEnv(config.env), allowedHosts: config.taskAllowedHosts }),
     };
     const metrics = createMetrics(dataKeys.stats);
     const yoga = createLocksmithYoga({
@@ -77,7 +89,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         database: async () => {
           await sql`select 1`.execute(db);
         },
-        keyProvider: () => provider.checkHealth(),
+        keyProvider: () => providers.checkHealth(),
       },
     });
     let purgeTimer: NodeJS.Timeout | undefined;
@@ -92,6 +104,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       config,
       db,
       provider,
+      providers,
       dataKeys,
       services,
       yoga,
@@ -105,7 +118,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         clearInterval(purgeTimer);
         await purging;
         await yoga.dispose();
-        await provider.close?.();
+        await providers.close();
         await db.destroy();
       },
     };

@@ -30,7 +30,9 @@ export const builder = new SchemaBuilder<{
       return new ForbiddenError(
         ctx.principal.kind === 'admin'
           ? 'the admin token can only manage developers; use a developer API key'
-          : `this API key lacks the scope this needs (${describeFailure(result.failure)})`,
+          : needsAdmin(result.failure)
+            ? 'only the admin token can do this'
+            : `this API key lacks the scope this needs (${describeFailure(result.failure)})`,
       );
     },
   },
@@ -42,6 +44,11 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
   },
 });
+
+function needsAdmin(failure: unknown): boolean {
+  const node = failure as { scope?: string; failures?: unknown[] } | undefined;
+  return node?.scope === 'admin' || Boolean(node?.failures?.some(needsAdmin));
+}
 
 function describeFailure(failure: unknown): string {
   const scopes = new Set<string>();

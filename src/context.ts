@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { ApiKeyService } from './api-keys/service';
 import type { AuditService } from './audit/service';
+import type { KeyRotationService } from './crypto/key-rotation';
 import type { Actor, Principal } from './auth/principal';
 import type { DeveloperService } from './developers/service';
 import { ForbiddenError } from './errors';
 import type { SecretService } from './secrets/service';
+import type { TaskService } from './tasks/task-service';
 
 /** The services a request may use; built once at start-up (src/app.ts). */
 export interface Services {
@@ -12,6 +14,9 @@ export interface Services {
   readonly apiKeys: ApiKeyService;
   readonly developers: DeveloperService;
   readonly audit: AuditService;
+  /** Data key rotation (and the operator jobs the CLI runs against the database directly). */
+  readonly keys: KeyRotationService;
+  readonly tasks: TaskService;
 }
 
 export interface Context {

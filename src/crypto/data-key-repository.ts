@@ -35,6 +35,52 @@ export class DataKeyRepository {
     }
   }
 
+  /** insert(), with `alongside` (an audit record) in the same transaction. */
+  async insertWith(row: DataKeyRow, alongside: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('data_keys').values(row).execute();
+        await alongside(trx);
+      });
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Operator scan across tenants (rewrap): data keys in id order, strictly after `afterId`.
+   * Ids are UUIDv7, so a resumed scan walks the same order.
+   */
+  listAfter(afterId: string | null, limit: number): Promise<DataKeyRow[]> {
+    let q = this.db.selectFrom('data_keys').selectAll();
+    if (afterId !== null) q = q.where('id', '>', afterId);
+    return q.orderBy('id').limit(limit).execute();
+  }
+
+  async countAll(): Promise<number> {
+    const row = await this.db.selectFrom('data_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Replaces a data key's wrapping only if nobody changed it since `from` was read (another
+   * rewrap run). Both wrappings hold the same key, so losing this race loses nothing.
+   */
+  async replaceWrapped(from: DataKeyRow, to: { provider: string; keyRef: string; wrapped: Buffer }, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('data_keys')
+      .set({ provider: to.provider, key_ref: to.keyRef, wrapped: to.wrapped, rewrapped_at: at })
+      .where('developer_id', '=', from.developer_id)
+      .where('id', '=', from.id)
+      .where('provider', '=', from.provider)
+      .where('key_ref', '=', from.key_ref)
+      .where('wrapped', '=', Buffer.from(from.wrapped))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async updateWrapped(developerId: string, id: string, keyRef: string, wrapped: Buffer, provider: string, at: number): Promise<void> {
     await this.db
       .updateTable('data_keys')

@@ -1,10 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
-import type { DataKeyRow } from '../db/database';
+import type { Kysely } from 'kysely';
+import type { Database, DataKeyRow } from '../db/database';
 import { KeyServiceUnavailableError } from '../errors';
 import { newId } from '../ids';
 import type { DataKeyRepository } from './data-key-repository';
 import { type EncryptionContext, type KeyProvider, KeyProviderError } from './key-provider';
+import { KeyProviderSet } from './key-provider-set';
 
 export interface DataKey {
   readonly id: string;
@@ -15,6 +17,21 @@ export interface DataKey {
 export interface DataKeyCacheOptions {
   readonly maxEntries: number;
   readonly ttlMs: number;
+  /**
+   * Times one unwrapped key is served (the serve that unwrapped it included) before it is
+   * dropped and unwrapped again, as the AWS Encryption SDK caching CMM bounds messages per
+   * cached key: however hot a key, the provider is asked again (a disabled key, a revoked grant
+   * takes effect) after this many uses as well as after the TTL. Default: unlimited.
+   */
+  readonly maxUses?: number;
+}
+
+/** Runs inside the transaction that stores a new data key generation (its audit record). */
+export type DataKeyInsertHook = (trx: Kysely<Database>, row: DataKeyRow) => Promise<void>;
+
+interface CachedKey {
+  readonly key: Buffer;
+  uses: number;
 }
 
 export interface DataKeyStats {
@@ -24,29 +41,34 @@ export interface DataKeyStats {
 }
 
 /**
- * Per-developer data keys: generated and wrapped by the KeyProvider, stored wrapped, cached
- * unwrapped in a bounded TTL cache so reads do not call the provider. Concurrent misses for
- * the same key share one provider call (single flight).
+ * Per-developer data keys: generated and wrapped by the primary KeyProvider, stored wrapped,
+ * cached unwrapped in a bounded cache (entries, TTL, uses per entry) so reads do not call the
+ * provider. Concurrent misses for the same key share one provider call (single flight). A row is
+ * unwrapped by the provider it names, so keys wrapped by a previous provider stay readable.
  *
  * Cached keys are not zeroed on eviction: a request may still hold the Buffer between an
  * await and its synchronous use, and sealing with a zeroed key would silently destroy data.
  */
 export class DataKeyService {
-  private readonly cache: LRUCache<string, Buffer>;
+  private readonly cache: LRUCache<string, CachedKey>;
   private readonly inFlight = new Map<string, Promise<Buffer>>();
+  private readonly maxUses: number;
+  readonly providers: KeyProviderSet;
   readonly stats: DataKeyStats = { hits: 0, misses: 0, providerCalls: 0 };
 
   constructor(
-    private readonly provider: KeyProvider,
+    providers: KeyProviderSet | KeyProvider,
     private readonly repository: DataKeyRepository,
     private readonly clock: Clock,
     options: DataKeyCacheOptions,
   ) {
-    this.cache = new LRUCache<string, Buffer>({ max: options.maxEntries, ttl: options.ttlMs, ttlAutopurge: false });
+    this.providers = providers instanceof KeyProviderSet ? providers : new KeyProviderSet(providers);
+    this.maxUses = options.maxUses ?? Number.POSITIVE_INFINITY;
+    this.cache = new LRUCache<string, CachedKey>({ max: options.maxEntries, ttl: options.ttlMs, ttlAutopurge: false });
   }
 
   get providerName(): string {
-    return this.provider.name;
+    return this.providers.primary.name;
   }
 
   /** The key new writes are sealed with; creates the developer's first data key on demand. */
@@ -63,81 +85,93 @@ export class DataKeyService {
 
   /** A specific data key (to open an older version). */
   async get(developerId: string, dataKeyId: string): Promise<Buffer> {
-    const cached = this.cache.get(cacheKey(developerId, dataKeyId));
-    if (cached) {
-      this.stats.hits++;
-      return cached;
-    }
+    const cached = this.fromCache(cacheKey(developerId, dataKeyId));
+    if (cached) return cached;
     const row = await this.repository.findById(developerId, dataKeyId);
     if (!row) throw new Error(`data key ${dataKeyId} not found for its developer`);
     return this.unwrap(row);
   }
 
-  /** Starts a new data key generation: new writes use it at once, old versions stay readable. */
-  async rotate(developerId: string): Promise<DataKey> {
+  /**
+   * Starts a new data key generation: new writes use it at once, old versions stay readable.
+   * `onInsert` runs in the transaction that stores the new row (its audit record), so either
+   * both are stored or neither. The provider is called before anything is written: when it is
+   * unreachable this fails with KeyServiceUnavailableError and changes nothing.
+   */
+  async rotate(developerId: string, onInsert?: DataKeyInsertHook): Promise<DataKey & { generation: number; provider: string }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const newest = await this.repository.findNewest(developerId);
-      const created = await this.create(developerId, (newest?.generation ?? 0) + 1);
-      if (created) return created;
+      const generation = (newest?.generation ?? 0) + 1;
+      const created = await this.create(developerId, generation, onInsert);
+      if (created) return { ...created, generation, provider: this.providers.primary.name };
     }
     throw new Error('could not rotate the data key under concurrent rotation');
   }
 
-  private async create(developerId: string, generation: number): Promise<DataKey | undefined> {
+  private async create(developerId: string, generation: number, onInsert?: DataKeyInsertHook): Promise<DataKey | undefined> {
     const id = newId();
     const context: EncryptionContext = { developerId, dataKeyId: id };
-    const generated = await this.callProvider(() => this.provider.generateDataKey(context));
+    const primary = this.providers.primary;
+    const generated = await this.callProvider(primary, () => primary.generateDataKey(context));
     const row: DataKeyRow = {
       id,
       developer_id: developerId,
       generation,
-      provider: this.provider.name,
+      provider: primary.name,
       key_ref: generated.wrapped.keyRef,
       wrapped: generated.wrapped.ciphertext,
       created_at: this.clock.now(),
       rewrapped_at: null,
     };
-    if (!(await this.repository.insert(row))) return undefined;
-    this.cache.set(cacheKey(developerId, id), generated.plaintext);
+    const inserted = onInsert
+      ? await this.repository.insertWith(row, (trx) => onInsert(trx, row))
+      : await this.repository.insert(row);
+    if (!inserted) return undefined;
+    this.cache.set(cacheKey(developerId, id), { key: generated.plaintext, uses: 1 });
     return { id, key: generated.plaintext };
+  }
+
+  /** A cached key if it may still be served; counts the hit, or drops a key that is used up. */
+  private fromCache(key: string): Buffer | undefined {
+    const cached = this.cache.get(key);
+    if (!cached) return undefined;
+    if (cached.uses >= this.maxUses) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    cached.uses++;
+    this.stats.hits++;
+    return cached.key;
   }
 
   private unwrap(row: DataKeyRow): Promise<Buffer> {
     const key = cacheKey(row.developer_id, row.id);
-    const cached = this.cache.get(key);
-    if (cached) {
-      this.stats.hits++;
-      return Promise.resolve(cached);
-    }
+    const cached = this.fromCache(key);
+    if (cached) return Promise.resolve(cached);
     this.stats.misses++;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const promise = this.callProvider(() =>
-      this.provider.unwrapDataKey(
-        { keyRef: row.key_ref, ciphertext: Buffer.from(row.wrapped) },
-        { developerId: row.developer_id, dataKeyId: row.id },
-      ),
-    )
-      .then((plaintext) => {
-        this.cache.set(key, plaintext);
-        return plaintext;
-      })
-      .finally(() => this.inFlight.delete(key));
+    const promise = (async () => {
+      const provider = this.providers.forName(row.provider);
+      const plaintext = await this.callProvider(provider, () =>
+        provider.unwrapDataKey(
+          { keyRef: row.key_ref, ciphertext: Buffer.from(row.wrapped) },
+          { developerId: row.developer_id, dataKeyId: row.id },
+        ),
+      );
+      this.cache.set(key, { key: plaintext, uses: 1 });
+      return plaintext;
+    })().finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, promise);
     return promise;
   }
 
-  private async callProvider<T>(call: () => Promise<T>): Promise<T> {
+  private async callProvider<T>(provider: KeyProvider, call: () => Promise<T>): Promise<T> {
     this.stats.providerCalls++;
     try {
       return await call();
     } catch (error) {
-      if (error instanceof KeyProviderError && (error.code === 'PROVIDER_UNAVAILABLE' || error.code === 'PROVIDER_DENIED')) {
-        throw new KeyServiceUnavailableError(`the key provider "${this.provider.name}" is unavailable; nothing was changed`, {
-          cause: error,
-        });
-      }
-      throw error;
+      throw asKeyServiceError(error, provider.name);
     }
   }
 
@@ -145,6 +179,14 @@ export class DataKeyService {
   clear(): void {
     this.cache.clear();
   }
+}
+
+/** Unreachable or refusing providers become the typed, retryable KeyServiceUnavailableError. */
+export function asKeyServiceError(error: unknown, providerName: string): unknown {
+  if (error instanceof KeyProviderError && (error.code === 'PROVIDER_UNAVAILABLE' || error.code === 'PROVIDER_DENIED')) {
+    return new KeyServiceUnavailableError(`the key provider "${providerName}" is unavailable; nothing was changed`, { cause: error });
+  }
+  return error;
 }
 
 function cacheKey(developerId: string, dataKeyId: string): string {

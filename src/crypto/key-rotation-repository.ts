@@ -1,0 +1,125 @@
+import type { Kysely } from 'kysely';
+import type { Database, SecretVersionRow } from '../db/database';
+
+export type RetiredVersion = Pick<SecretVersionRow, 'secret_id' | 'version' | 'data_key_id' | 'ciphertext'>;
+
+/**
+ * SQL for the operator jobs (rotate --all, re-encrypt). These scan across tenants on purpose,
+ * like the purge job; every write is still scoped by developer id.
+ */
+export class KeyRotationRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async developerExists(developerId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('developers').select('id').where('id', '=', developerId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Developer ids in id order, strictly after `afterId`. */
+  async developerIdsAfter(afterId: string | null, limit: number): Promise<string[]> {
+    let q = this.db.selectFrom('developers').select('id');
+    if (afterId !== null) q = q.where('id', '>', afterId);
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  async countDevelopers(): Promise<number> {
+    const row = await this.db.selectFrom('developers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Live versions not sealed under their developer's newest data key (one developer, or all): a progress total. */
+  async countRetired(developerId?: string): Promise<number> {
+    let q = this.db
+      .selectFrom('secret_versions as v')
+      .innerJoin('data_keys as k', 'k.id', 'v.data_key_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('v.ciphertext', 'is not', null)
+      .where(({ eb, selectFrom }) =>
+        eb(
+          'k.generation',
+          '<',
+          selectFrom('data_keys as newest')
+            .select((e) => e.fn.max('newest.generation').as('g'))
+            .whereRef('newest.developer_id', '=', 'v.developer_id'),
+        ),
+      );
+    if (developerId !== undefined) q = q.where('v.developer_id', '=', developerId);
+    const row = await q.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * A page of one developer's live versions sealed under a data key of a generation below
+   * `belowGeneration`, in (secret_id, version) order strictly after `after`.
+   */
+  retiredVersions(
+    developerId: string,
+    belowGeneration: number,
+    after: { secretId: string; version: number } | null,
+    limit: number,
+  ): Promise<RetiredVersion[]> {
+    let q = this.db
+      .selectFrom('secret_versions as v')
+      .innerJoin('data_keys as k', (join) => join.onRef('k.id', '=', 'v.data_key_id').onRef('k.developer_id', '=', 'v.developer_id'))
+      .select(['v.secret_id', 'v.version', 'v.data_key_id', 'v.ciphertext'])
+      .where('v.developer_id', '=', developerId)
+      .where('k.generation', '<', belowGeneration)
+      .where('v.ciphertext', 'is not', null);
+    if (after) {
+      const { secretId, version } = after;
+      q = q.where((eb) => eb.or([eb('v.secret_id', '>', secretId), eb.and([eb('v.secret_id', '=', secretId), eb('v.version', '>', version)])]));
+    }
+    return q.orderBy('v.secret_id').orderBy('v.version').limit(limit).execute();
+  }
+
+  /**
+   * Swaps one version's ciphertext for the same value sealed under a newer data key, only if
+   * the row is exactly as read: a version destroyed, purged or re-sealed meanwhile is left alone.
+   */
+  async replaceCiphertext(developerId: string, from: RetiredVersion, to: { dataKeyId: string; ciphertext: Buffer }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('secret_versions')
+      .set({ data_key_id: to.dataKeyId, ciphertext: to.ciphertext })
+      .where('developer_id', '=', developerId)
+      .where('secret_id', '=', from.secret_id)
+      .where('version', '=', from.version)
+      .where('data_key_id', '=', from.data_key_id)
+      .where('destroyed_at', 'is', null)
+      .where('ciphertext', '=', Buffer.from(from.ciphertext!))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Points a developer's destroyed versions (tombstones: no ciphertext) under older data keys at
+   * `dataKeyId`: they hold nothing to re-seal, and otherwise their reference alone would keep a
+   * retired data key from being dropped.
+   */
+  async repointTombstones(developerId: string, belowGeneration: number, dataKeyId: string): Promise<number> {
+    const result = await this.db
+      .updateTable('secret_versions')
+      .set({ data_key_id: dataKeyId })
+      .where('developer_id', '=', developerId)
+      .where('ciphertext', 'is', null)
+      .where('data_key_id', 'in', (sub) =>
+        sub.selectFrom('data_keys').select('id').where('developer_id', '=', developerId).where('generation', '<', belowGeneration),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Data keys of a developer that no version references any more (candidates to drop later). */
+  async unreferencedDataKeys(developerId: string, belowGeneration: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('data_keys as k')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('k.developer_id', '=', developerId)
+      .where('k.generation', '<', belowGeneration)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('secret_versions as v').select('v.version').whereRef('v.data_key_id', '=', 'k.id'))),
+      )
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
