@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeHttp, type FakeHttp } from '../support/fake-http';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
+
+/** Issue 5 "done when": the seed's task examples through the real CLI and a real server process. */
+const ROOT = join(__dirname, '..', '..');
+const WEATHER_KEY = 'wk-cli-live-0a1b2c3d4e5f';
+const OPENAI_KEY = 'sk-cli-openai-9f8e7d6c5b4a';
+
+describe('locksmith tasks run (real CLI, real server, loopback fakes)', () => {
+  let api: FakeHttp;
+  let server: ServerProcess;
+  let dir: string;
+
+  const cli = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), ...args], {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: dir,
+          LOCKSMITH_URL: server.url,
+          LOCKSMITH_TOKEN: server.credentials.apiKey,
+          LOCKSMITH_CLI_FROM_SOURCE: '1',
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += String(c)));
+      child.stderr.on('data', (c) => (stderr += String(c)));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  beforeAll(async () => {
+    api = await startFakeHttp();
+    dir = mkdtempSync(join(tmpdir(), 'locksmith-cli-tasks-'));
+    server = await startServerProcess(join(dir, 'data'), { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1` });
+    const weatherFile = join(dir, 'weather.txt');
+    writeFileSync(weatherFile, WEATHER_KEY);
+    expect((await cli(['secrets', 'create', '--name', 'weather_api_key', '--value-file', weatherFile])).code).toBe(0);
+    const openaiFile = join(dir, 'openai.txt');
+    writeFileSync(openaiFile, OPENAI_KEY);
+    expect((await cli(['secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-file', openaiFile])).code).toBe(0);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await api?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a tool_call with secret_name and an LLM step that picks up OPENAI_API_KEY, printing only redacted output', async () => {
+    const task = join(dir, 'seed.yaml');
+    writeFileSync(
+      task,
+      `tools:
+  - name: weather
+    type: api_call
+    api_call: { method: GET, url: "${api.url}/echo/weather" }
+steps:
+  - kind: tool_call
+    tool: weather
+    secret_name: weather_api_key
+    arguments: { city: Paris }
+  - kind: prompt
+    model: gpt-4o-mini
+    prompt: "Summarize {{ steps[0].output }}"
+`,
+    );
+    const validated = await cli(['tasks', 'validate', task]);
+    expect(validated.code).toBe(0);
+    expect(validated.stdout).toContain('OPENAI_API_KEY');
+
+    const ran = await cli(['tasks', 'run', task, '--json']);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    const run = JSON.parse(ran.stdout);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(api.requests.find((r) => r.path === '/echo/weather')!.headers.authorization).toBe(`Bearer ${WEATHER_KEY}`);
+    expect(api.requests.find((r) => r.path === '/v1/chat/completions')!.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
+    for (const output of [ran.stdout, server.output()]) {
+      expect(output).not.toContain(WEATHER_KEY);
+      expect(output).not.toContain(OPENAI_KEY);
+    }
+    expect(ran.stdout).toContain('[secret:weather_api_key]');
+  }, 60_000);
+});
