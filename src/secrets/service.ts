@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type AuditEntry, appendAuditEvents, auditedTransaction } from '../audit/audit-log';
+import { GroupCommitter } from '../audit/group-commit';
 import type { Actor } from '../auth/principal';
 import type { Clock } from '../clock';
 import { isUniqueViolation } from '../crypto/data-key-repository';
@@ -90,9 +91,12 @@ const SYSTEM_ACTOR = 'system';
  */
 export class SecretService {
   private readonly repo: SecretRepository;
+  /** Reveal records of one tenant that arrive together share a transaction (see GroupCommitter). */
+  private readonly reveals: GroupCommitter<RevealRecord>;
 
   constructor(private readonly deps: SecretServiceDeps) {
     this.repo = new SecretRepository(deps.db);
+    this.reveals = new GroupCommitter((developerId, records) => this.commitReveals(developerId, records));
   }
 
   async create(actor: Actor, input: CreateSecretInput): Promise<Secret> {
@@ -382,12 +386,29 @@ export class SecretService {
    */
   async reveal(actor: Actor, secret: Secret, version = secret.version): Promise<string> {
     const value = await this.decrypt(actor, secret, version);
-    await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
-      const now = this.deps.clock.now();
-      await this.repo.with(trx).updateSecret(actor.developerId, secret.id, { last_revealed_at: now });
-      await this.audit(trx, actor, now, { action: 'secret.reveal', secretName: secret.name, version });
-    });
+    await this.reveals.submit(actor.developerId, { actor, secretId: secret.id, secretName: secret.name, version });
     return value;
+  }
+
+  private async commitReveals(developerId: string, records: RevealRecord[]): Promise<void> {
+    await auditedTransaction(this.deps.db, developerId, async (trx) => {
+      const now = this.deps.clock.now();
+      for (const secretId of new Set(records.map((r) => r.secretId))) {
+        await this.repo.with(trx).updateSecret(developerId, secretId, { last_revealed_at: now });
+      }
+      await appendAuditEvents(
+        trx,
+        developerId,
+        records.map((r) => ({
+          action: 'secret.reveal' as const,
+          secretName: r.secretName,
+          version: r.version,
+          actor: r.actor.actorId,
+          requestId: r.actor.requestId,
+        })),
+        now,
+      );
+    });
   }
 
   /** Which of these names are live secrets of the actor's developer (for task validation). */
@@ -495,6 +516,13 @@ export class SecretService {
   private audit(trx: Kysely<Database>, actor: Actor, at: number, entry: Omit<AuditEntry, 'actor' | 'requestId'>): Promise<void> {
     return appendAuditEvents(trx, actor.developerId, [{ ...entry, actor: actor.actorId, requestId: actor.requestId }], at);
   }
+}
+
+interface RevealRecord {
+  readonly actor: Actor;
+  readonly secretId: string;
+  readonly secretName: string;
+  readonly version: number;
 }
 
 function checkExpectedVersion(value: unknown): number | null {

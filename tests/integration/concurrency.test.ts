@@ -86,4 +86,16 @@ describe.each(DATABASE_KINDS)('concurrent writes on %s', (kind) => {
     const chain = await t.graphql(token, `{ verifyAuditLog { ok } }`);
     expect(chain.body.data.verifyAuditLog.ok).toBe(true);
   }, 60_000);
+
+  it('30 concurrent reveals leave exactly 30 reveal records (group commit loses none) and an intact chain', async () => {
+    await t.graphql(token, `mutation { createSecret(input: { name: "popular", value: "popular-value" }) { __typename } }`);
+    const before = await t.graphql(token, `{ auditEvents(first: 500, filter: { actions: ["secret.reveal"], secretName: "popular" }) { edges { node { seq } } } }`);
+    expect(before.body.data.auditEvents.edges).toHaveLength(0);
+    const reads = await Promise.all(Array.from({ length: 30 }, () => t.graphql(token, `{ secret(name: "popular") { value } }`)));
+    expect(reads.every((r) => r.body.data.secret.value === 'popular-value')).toBe(true);
+    const after = await t.graphql(token, `{ auditEvents(first: 500, filter: { actions: ["secret.reveal"], secretName: "popular" }) { edges { node { requestId } } } }`);
+    const requestIds = after.body.data.auditEvents.edges.map((e: any) => e.node.requestId);
+    expect(new Set(requestIds).size).toBe(30);
+    expect((await t.graphql(token, `{ verifyAuditLog { ok } }`)).body.data.verifyAuditLog.ok).toBe(true);
+  }, 60_000);
 });

@@ -1,0 +1,40 @@
+import { GroupCommitter } from '../../src/audit/group-commit';
+
+describe('GroupCommitter', () => {
+  it('commits a lone item at once and batches items that arrive during a commit', async () => {
+    const commits: Array<[string, number[]]> = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const committer = new GroupCommitter<number>(async (key, items) => {
+      commits.push([key, items]);
+      if (commits.length === 1) await gate;
+    });
+    const first = committer.submit('dev-a', 1);
+    const later = [2, 3, 4].map((n) => committer.submit('dev-a', n));
+    const other = committer.submit('dev-b', 9);
+    await other;
+    expect(commits).toEqual([
+      ['dev-a', [1]],
+      ['dev-b', [9]],
+    ]);
+    release();
+    await Promise.all([first, ...later]);
+    expect(commits).toEqual([
+      ['dev-a', [1]],
+      ['dev-b', [9]],
+      ['dev-a', [2, 3, 4]],
+    ]);
+  });
+
+  it('rejects every caller of a failed batch and keeps serving later ones', async () => {
+    let fail = true;
+    const committer = new GroupCommitter<number>(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (fail) throw new Error('disk full');
+    });
+    const results = await Promise.allSettled([committer.submit('k', 1), committer.submit('k', 2)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    await expect(committer.submit('k', 3)).resolves.toBeUndefined();
+  });
+});
