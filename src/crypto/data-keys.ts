@@ -175,7 +175,7 @@ export class DataKeyService {
     }
   }
 
-  /** Drops every cached key (tests, and after a rewrap that changed providers). */
+  /** Drops every cached key: a cold cache, as after a restart (tests, operators' tools). */
   clear(): void {
     this.cache.clear();
   }

@@ -234,7 +234,10 @@ export class KeyRotationService {
     const context: EncryptionContext = { developerId: row.developer_id, dataKeyId: row.id };
     let next: WrappedKey;
     try {
-      next = row.provider === target.name ? await callProvider(target, () => target.rewrapDataKey(wrapped, context)) : await this.move(set, row, wrapped, context);
+      next =
+        row.provider === target.name
+          ? await callProvider(target, () => target.rewrapDataKey(wrapped, context))
+          : await this.move(set, row, wrapped, context);
     } catch (error) {
       if (!isRowProblem(error)) throw error;
       this.deps.logger?.warn(
@@ -244,7 +247,8 @@ export class KeyRotationService {
       return 'failed';
     }
     if (row.provider === target.name && next.keyRef === row.key_ref && next.ciphertext.equals(wrapped.ciphertext)) return 'current';
-    const replaced = await this.dataKeyRepo.replaceWrapped(row, { provider: target.name, keyRef: next.keyRef, wrapped: next.ciphertext }, this.deps.clock.now());
+    const to = { provider: target.name, keyRef: next.keyRef, wrapped: next.ciphertext };
+    const replaced = await this.dataKeyRepo.replaceWrapped(row, to, this.deps.clock.now());
     return replaced ? 'rewrapped' : 'raced';
   }
 
@@ -259,7 +263,9 @@ export class KeyRotationService {
       const check = await targetCall(target, () => target.unwrapDataKey(next, context));
       const same = check.length === plaintext.length && timingSafeEqual(check, plaintext);
       check.fill(0);
-      if (!same) throw new KeyProviderError('MISCONFIGURED', `key provider "${target.name}" did not give back the data key it wrapped; nothing was changed`);
+      if (!same) {
+        throw new KeyProviderError('MISCONFIGURED', `key provider "${target.name}" did not give back the data key it wrapped; nothing was changed`);
+      }
       return next;
     } finally {
       plaintext.fill(0);
@@ -342,7 +348,10 @@ export class KeyRotationService {
       plaintext = open(oldKey, Buffer.from(version.ciphertext!), binding);
     } catch (error) {
       if (!(error instanceof EnvelopeError)) throw error;
-      this.deps.logger?.warn({ job: 'secret.reencrypt', developerId, secretId: version.secret_id, version: version.version }, 'secret version does not open; left unchanged');
+      this.deps.logger?.warn(
+        { job: 'secret.reencrypt', developerId, secretId: version.secret_id, version: version.version },
+        'secret version does not open; left unchanged',
+      );
       return 'failed';
     }
     let ciphertext: Buffer;

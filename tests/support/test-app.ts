@@ -5,11 +5,17 @@ import type { Clock } from '../../src/clock';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases';
+import { type KeyProviderBackend, startKeyProviderBackend, type TestKeyProviderKind, testKeyProvider } from './key-provider-backends';
 
 /** A fully wired app (real database, real key provider) driven over HTTP with yoga.fetch. */
 export interface TestApp {
   readonly app: App;
   readonly db: TestDatabase;
+  /**
+   * What the app's key provider talks to (a loopback fake KMS/Vault, or nothing for local), or
+   * undefined when the test chose the provider itself through `env`.
+   */
+  readonly keyBackend?: KeyProviderBackend;
   readonly adminToken: string;
   /** Every log line the app wrote, for "no value in the log" assertions. */
   readonly logs: string[];
@@ -25,16 +31,56 @@ export interface TestAppOptions {
   readonly clock?: Clock;
   /** Reuse an existing database (e.g. to restart an app on the same data). */
   readonly database?: TestDatabase;
+  /** Key provider backend to start; default LOCKSMITH_TEST_KEY_PROVIDER (else local). */
+  readonly keyProvider?: TestKeyProviderKind;
+}
+
+/**
+ * Settings with which a test picks its key provider itself (a local keyring it rotates, a fake
+ * it controls); the harness then starts no backend of its own.
+ */
+const PROVIDER_CHOICE = ['LOCKSMITH_KEY_PROVIDER', 'LOCKSMITH_MASTER_KEYS', 'LOCKSMITH_MASTER_KEY_FILE'];
+
+/**
+ * One backend per database, so an app restarted on the same data finds the same root keys.
+ * Backends of databases a test passed in live until the end of the test file.
+ */
+const backends = new Map<string, Promise<KeyProviderBackend>>();
+
+function backendFor(db: TestDatabase, kind: TestKeyProviderKind): Promise<KeyProviderBackend> {
+  let backend = backends.get(db.location);
+  if (!backend) {
+    backend = startKeyProviderBackend(kind);
+    backends.set(db.location, backend);
+  }
+  return backend;
+}
+
+async function releaseBackend(db: TestDatabase): Promise<void> {
+  const backend = backends.get(db.location);
+  backends.delete(db.location);
+  if (backend) await (await backend).close();
+}
+
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    const all = [...backends.values()];
+    backends.clear();
+    await Promise.allSettled(all.map(async (b) => (await b).close()));
+  });
 }
 
 export async function startTestApp(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.database ?? (await createTestDatabase(kind));
   const adminToken = `lsa_test_${randomBytes(24).toString('hex')}`;
+  const pinned = PROVIDER_CHOICE.some((name) => options.env?.[name] !== undefined);
+  const keyBackend = pinned ? undefined : await backendFor(db, options.keyProvider ?? testKeyProvider());
   const base = loadConfig({
     NODE_ENV: 'test',
     LOCKSMITH_DATA_DIR: db.dataDir,
     LOCKSMITH_ADMIN_TOKEN: adminToken,
     LOCKSMITH_LOG_LEVEL: 'debug',
+    ...keyBackend?.env,
     ...options.env,
   });
   const config: Config = { ...base, database: db.config };
@@ -45,7 +91,16 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
       done();
     },
   });
-  const app = await createApp(config, { logger: createLogger('debug', sink), clock: options.clock });
+  let app: App;
+  try {
+    app = await createApp(config, { logger: createLogger('debug', sink), clock: options.clock });
+  } catch (error) {
+    if (!options.database) {
+      await releaseBackend(db);
+      await db.drop();
+    }
+    throw error;
+  }
 
   const graphql: TestApp['graphql'] = async (token, query, variables) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -61,6 +116,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
   return {
     app,
     db,
+    keyBackend,
     adminToken,
     logs,
     graphql,
@@ -77,7 +133,10 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     },
     async close() {
       await app.close();
-      if (!options.database) await db.drop();
+      if (!options.database) {
+        await releaseBackend(db);
+        await db.drop();
+      }
     },
   };
 }

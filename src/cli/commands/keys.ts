@@ -41,7 +41,10 @@ const PLAIN_PROGRESS_EVERY_MS = 2000;
 export function registerKeysCommands(program: Command, io: CliIo = processIo()): void {
   const keys = program
     .command('keys')
-    .description('operator: rotate data keys, rewrap them under a new root key or provider, re-encrypt old versions (uses the server configuration and database directly, not --url/--token)');
+    .description(
+      'operator: rotate data keys, rewrap them under a new root key or provider, re-encrypt old versions ' +
+        '(uses the server configuration and database directly, not --url/--token)',
+    );
 
   keys
     .command('rotate')
@@ -65,8 +68,11 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
           ]);
           return;
         }
-        const summary = await runJob<RotateAllSummary, RotateAllProgress>(io, 'keys rotate', (onProgress, signal) => service.rotateAll(actor, { batchSize: opts.batch, onProgress, signal }), (p) =>
-          `rotated ${p.rotated}, skipped ${p.skipped}`,
+        const summary = await runJob<RotateAllSummary, RotateAllProgress>(
+          io,
+          'keys rotate',
+          (onProgress, signal) => service.rotateAll(actor, { batchSize: opts.batch, onProgress, signal }),
+          (p) => `rotated ${p.rotated}, skipped ${p.skipped}`,
         );
         report(io, json, summary, [
           ['developers', String(summary.scanned)],
@@ -94,10 +100,19 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
             to = providers.forName(to.name);
           } else if (!providers.has(to.name)) {
             closeLater(to);
+            // A server with this configuration could not unwrap the moved keys once its cache expires.
+            note(
+              io,
+              `warning: "${to.name}" is not in LOCKSMITH_KEY_PROVIDER or LOCKSMITH_PREVIOUS_KEY_PROVIDERS: a server running with this ` +
+                `configuration cannot unwrap data keys moved to it; stop it first, or restart it with "${to.name}" configured`,
+            );
           }
         }
-        const summary = await runJob<RewrapSummary, RewrapProgress>(io, 'keys rewrap', (onProgress, signal) => service.rewrapDataKeys({ to, batchSize: opts.batch, onProgress, signal }), (p) =>
-          `rewrapped ${p.rewrapped}, current ${p.current}${p.failed ? `, failed ${p.failed}` : ''}`,
+        const summary = await runJob<RewrapSummary, RewrapProgress>(
+          io,
+          'keys rewrap',
+          (onProgress, signal) => service.rewrapDataKeys({ to, batchSize: opts.batch, onProgress, signal }),
+          (p) => `rewrapped ${p.rewrapped}, current ${p.current}${p.failed ? `, failed ${p.failed}` : ''}`,
         );
         const moved = Object.entries(summary.from).map(([name, n]) => `${n} from ${name}`).join(', ');
         report(io, json, summary, [
@@ -113,7 +128,8 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
           note(
             io,
             `data keys are now under "${summary.provider}": set LOCKSMITH_KEY_PROVIDER=${summary.provider} with ` +
-              `LOCKSMITH_PREVIOUS_KEY_PROVIDERS=${config.keyProvider}, restart, and run \`locksmith keys rewrap\` once more for keys written meanwhile`,
+              `LOCKSMITH_PREVIOUS_KEY_PROVIDERS=${config.keyProvider}, restart, ` +
+              'and run `locksmith keys rewrap` once more for keys written meanwhile',
           );
         }
         finish(summary.aborted, summary.failed, 'data keys could not be rewrapped (ids in the log lines above)');
@@ -270,7 +286,8 @@ function toCliError(error: unknown): unknown {
   if (error instanceof KeyServiceUnavailableError) return new CliError(error.message, EXIT.UNAVAILABLE);
   if (error instanceof NotFoundError) return new CliError(error.message, EXIT.NOT_FOUND);
   if (error instanceof KeyProviderError) {
-    return new CliError(error.message, error.code === 'MISCONFIGURED' ? EXIT.USAGE : error.code === 'PROVIDER_UNAVAILABLE' || error.code === 'PROVIDER_DENIED' ? EXIT.UNAVAILABLE : EXIT.UNEXPECTED);
+    const unavailable = error.code === 'PROVIDER_UNAVAILABLE' || error.code === 'PROVIDER_DENIED';
+    return new CliError(error.message, error.code === 'MISCONFIGURED' ? EXIT.USAGE : unavailable ? EXIT.UNAVAILABLE : EXIT.UNEXPECTED);
   }
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && /^(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|ER_ACCESS_DENIED_ERROR|ER_BAD_DB_ERROR)$/.test(code)) {

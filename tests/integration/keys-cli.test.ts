@@ -1,0 +1,200 @@
+/**
+ * `locksmith keys rotate|rewrap|reencrypt` as real processes (`node bin/locksmith.js`) against a
+ * SQLite database a test app populated: they open the database and key providers with the
+ * server's configuration, print progress on stderr (plain lines: stderr is not a terminal here)
+ * and a summary on stdout, exit 0, and are safe to run again.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { leaksIn } from '../support/integration';
+import { type KeyProviderBackend, startKeyProviderBackend } from '../support/key-provider-backends';
+import { dataKeyRows, expectAllReadable, populate, type PopulatedDeveloper } from '../support/key-rotation';
+import { startTestApp } from '../support/test-app';
+
+const ROOT = join(__dirname, '..', '..');
+const K1 = `mk-one:${randomBytes(32).toString('base64')}`;
+const K2 = `mk-two:${randomBytes(32).toString('base64')}`;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function locksmith(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'locksmith.js'), ...args],
+      {
+        cwd: ROOT,
+        // Only what the server would be given: no inherited LOCKSMITH_* from the test runner.
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', USER: 'ops', ...env },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('locksmith keys (CLI, SQLite)', () => {
+  let db: TestDatabase;
+  let kms: KeyProviderBackend;
+  let vault: KeyProviderBackend;
+  let population: PopulatedDeveloper[];
+  const sensitive = new Set<string>([K1, K2]);
+  const server = (extra: Record<string, string>) => ({
+    LOCKSMITH_DATABASE_URL: `sqlite:${db.location}`,
+    LOCKSMITH_DATA_DIR: db.dataDir,
+    ...extra,
+  });
+  const app = (env: Record<string, string>) => startTestApp('sqlite', { database: db, env });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    kms = await startKeyProviderBackend('aws-kms');
+    vault = await startKeyProviderBackend('vault-transit');
+    const t = await app({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K1 });
+    try {
+      population = await populate(t, 'cli');
+      for (const dev of population) for (const values of dev.secrets.values()) values.forEach((v) => sensitive.add(v));
+    } finally {
+      await t.close();
+    }
+  });
+  afterAll(async () => {
+    await kms?.close();
+    await vault?.close();
+    await db?.drop();
+  });
+
+  it('keys rewrap: every data key under the new master key, progress on stderr, summary on stdout', async () => {
+    const r = await locksmith(['keys', 'rewrap', '--batch', '2'], server({ LOCKSMITH_MASTER_KEYS: `${K1},${K2}` }));
+    expect(r.stderr).toMatch(/keys rewrap: \d+\/4 \(\d+%\)/);
+    expect(r.stderr).toMatch(/keys rewrap: 4\/4 \(100%\) rewrapped 4, current 0/);
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout).toMatch(/^provider\s+local$/m);
+    expect(r.stdout).toMatch(/^rewrapped\s+4 \(4 from local\)$/m);
+    expect(r.stdout).toMatch(/^time\s+\d+\.\d s$/m);
+    expect(leaksIn(r.stdout + r.stderr, sensitive)).toEqual([]);
+
+    const t = await app({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K2 });
+    try {
+      expect((await dataKeyRows(t)).map((k) => k.key_ref)).toEqual(['mk-two', 'mk-two', 'mk-two', 'mk-two']);
+      await expectAllReadable(t, population);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('keys rewrap again does nothing (--json)', async () => {
+    const r = await locksmith(['keys', 'rewrap', '--json'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ provider: 'local', total: 4, scanned: 4, rewrapped: 0, current: 4, failed: 0, aborted: false });
+  });
+
+  it('keys rotate --all, then keys reencrypt: every version under the newest data key, audited', async () => {
+    const rotate = await locksmith(['keys', 'rotate', '--all'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
+    expect(rotate.code).toBe(0);
+    expect(rotate.stdout).toMatch(/^rotated\s+3$/m);
+
+    const reencrypt = await locksmith(['keys', 'reencrypt', '--batch', '5'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
+    expect(reencrypt.stderr).toMatch(/keys reencrypt: 18\/18 \(100%\) re-encrypted 18/);
+    expect(reencrypt.code).toBe(0);
+    expect(reencrypt.stdout).toMatch(/^re-encrypted\s+18$/m);
+    expect(reencrypt.stdout).toMatch(/^unreferenced data keys\s+4$/m);
+
+    const t = await app({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K2 });
+    try {
+      const keys = await dataKeyRows(t);
+      const newest = new Map<string, string>();
+      for (const k of [...keys].sort((a, b) => a.generation - b.generation)) newest.set(k.developer_id, k.id);
+      const versions = await t.app.db.selectFrom('secret_versions').select(['developer_id', 'data_key_id']).execute();
+      expect(versions.every((v) => v.data_key_id === newest.get(v.developer_id))).toBe(true);
+      await expectAllReadable(t, population);
+      const events = await t.app.db.selectFrom('audit_events').select(['actor', 'detail']).where('action', '=', 'datakey.rotate').execute();
+      expect(events.filter((e) => e.actor === 'operator:ops')).toHaveLength(3);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('keys rewrap --to aws-kms moves every data key to KMS; an app with only aws-kms then reads everything', async () => {
+    const r = await locksmith(['keys', 'rewrap', '--to', 'aws-kms'], server({ LOCKSMITH_MASTER_KEYS: K2, ...kms.env, LOCKSMITH_KEY_PROVIDER: 'local' }));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^rewrapped\s+7 \(7 from local\)$/m);
+    expect(r.stderr).toContain('set LOCKSMITH_KEY_PROVIDER=aws-kms with LOCKSMITH_PREVIOUS_KEY_PROVIDERS=local');
+
+    const t = await app({ ...kms.env });
+    try {
+      expect([...new Set((await dataKeyRows(t)).map((k) => k.provider))]).toEqual(['aws-kms']);
+      await expectAllReadable(t, population);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('Ctrl-C stops a rewrap between two rows; running it again finishes the move', async () => {
+    vault.vault!.latencyMs = 100; // every Vault call slow, so the run is still going when interrupted
+    const env = server({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' });
+    try {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), 'keys', 'rewrap', '--batch', '2'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      });
+      let stderr = '';
+      let stdout = '';
+      let interrupted = false;
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (!interrupted && /keys rewrap: 1\/7/.test(stderr)) {
+          interrupted = true; // once: a second Ctrl-C kills the process outright
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(stderr).toContain('stopping after the current row');
+      expect(stderr).toContain('interrupted: run the same command again to resume');
+      expect(code).toBe(1);
+      const moved = Number(/^rewrapped\s+(\d+)/m.exec(stdout)?.[1]);
+      expect(moved).toBeGreaterThanOrEqual(1);
+      expect(moved).toBeLessThan(7);
+
+      const rest = await locksmith(['keys', 'rewrap', '--json'], env);
+      expect(rest.code).toBe(0);
+      expect(JSON.parse(rest.stdout)).toMatchObject({ rewrapped: 7 - moved, current: moved, failed: 0, from: { 'aws-kms': 7 - moved } });
+    } finally {
+      vault.vault!.latencyMs = 0;
+    }
+    const t = await app({ ...vault.env });
+    try {
+      expect([...new Set((await dataKeyRows(t)).map((k) => k.provider))]).toEqual(['vault-transit']);
+      await expectAllReadable(t, population);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('fails with exit 6 and a clear message when the provider is down, and 2 without a database', async () => {
+    await kms.stop();
+    try {
+      const down = await locksmith(['keys', 'rotate', '--developer', population[0]!.id], server({ ...kms.env, LOCKSMITH_KMS_MAX_ATTEMPTS: '1' }));
+      expect(down.code).toBe(6);
+      expect(down.stderr).toContain('the key provider "aws-kms" is unavailable; nothing was changed');
+    } finally {
+      await kms.start();
+    }
+    const missing = await locksmith(['keys', 'rewrap'], { LOCKSMITH_DATA_DIR: join(db.dataDir, 'nowhere') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no database at .*nowhere/);
+    const usage = await locksmith(['keys', 'rotate'], server({}));
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('give --developer <id> or --all');
+  });
+});
