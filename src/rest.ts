@@ -64,6 +64,8 @@ export function useRestApi(): Plugin {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     } as never,
+    // OpenAPI schemas for the custom scalars (JSON is any JSON value).
+    customScalars: { JSON: {}, DateTime: { type: 'string', format: 'date-time' } },
     // Swagger UI loads its assets from a CDN; the OpenAPI JSON works with any local viewer.
     swaggerUI: undefined,
     // SOFA types its handler against fets' Response; the platform Response is what it gets at run time.

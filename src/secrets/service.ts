@@ -262,18 +262,11 @@ export class SecretService {
     }
     const expectedVersion = checkExpectedVersion(input.expectedVersion);
     const purgeNow = input.force === true || window === 0;
-    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
-      const repo = this.repo.with(trx);
-      const current = await repo.findLiveByName(actor.developerId, name, true);
-      if (!current) throw new NotFoundError(`no secret named "${name}"`);
-      if (expectedVersion !== null && current.current_version !== expectedVersion) {
-        throw new VersionConflictError(expectedVersion, current.current_version);
-      }
-      const now = this.deps.clock.now();
+    return this.lockedWrite(actor, name, expectedVersion, async (repo, trx, current, now) => {
       if (purgeNow) {
         await repo.purge(actor.developerId, current.id);
         await this.audit(trx, actor, now, { action: 'secret.purge', secretName: name, version: current.current_version, detail: { forced: true } });
-        return toSecret({ ...current, live_name: null, deleted_at: now, purge_at: now, updated_at: now });
+        return { live_name: null, deleted_at: now, purge_at: now, updated_at: now };
       }
       const changes = { live_name: null, deleted_at: now, purge_at: now + window * DAY_MS, updated_at: now };
       await repo.updateSecret(actor.developerId, current.id, changes);
@@ -283,7 +276,7 @@ export class SecretService {
         version: current.current_version,
         detail: { recoveryWindowDays: window },
       });
-      return toSecret({ ...current, ...changes });
+      return changes;
     });
   }
 

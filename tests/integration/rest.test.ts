@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { DATABASE_KINDS } from '../support/databases';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -35,6 +36,8 @@ describe.each(DATABASE_KINDS)('REST /api on %s', (kind) => {
       expect.arrayContaining(['/secret', '/secrets', '/secret-value', '/create-secret', '/update-secret', '/delete-secret']),
     );
     expect(doc.paths['/create-secret']).toHaveProperty('post');
+    // Validated against the OpenAPI 3.0 JSON schema, $refs resolved.
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
     // Objects REST returns never carry a value: values come only from /secret-value.
     const schemas = (doc.components as { schemas: Record<string, { properties: Record<string, unknown> }> }).schemas;
     expect(schemas.Secret!.properties).not.toHaveProperty('value');
