@@ -58,6 +58,7 @@ const DestroySecretVersionInput = builder.inputType('DestroySecretVersionInput',
   fields: (t) => ({
     name: t.string({ required: true }),
     version: t.int({ required: true }),
+    expectedVersion: t.int({ description: "Check-and-set on the secret's current version." }),
   }),
 });
 
@@ -66,7 +67,10 @@ const DestroySecretVersionPayload = builder.objectRef<{ version: SecretVersionIn
 });
 
 const RestoreSecretInput = builder.inputType('RestoreSecretInput', {
-  fields: (t) => ({ name: t.string({ required: true }) }),
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    expectedVersion: t.int({ description: 'Check-and-set: restore only if the deleted secret is at this version.' }),
+  }),
 });
 
 builder.mutationFields((t) => ({
@@ -103,14 +107,14 @@ builder.mutationFields((t) => ({
     description: 'Erases one old version for good (the row stays as a tombstone).',
     args: { input: t.arg({ type: DestroySecretVersionInput, required: true }) },
     authScopes: { scope: 'secrets:write' },
-    errors: { types: [...WRITE_ERRORS, NotFoundError], union: { name: 'DestroySecretVersionResult' } },
+    errors: { types: [...WRITE_ERRORS, NotFoundError, VersionConflictError], union: { name: 'DestroySecretVersionResult' } },
     resolve: async (_root, { input }, ctx) => ({ version: await ctx.services.secrets.destroyVersion(actorOf(ctx), input) }),
   }),
   restoreSecret: t.field({
     type: payload('RestoreSecretPayload'),
     args: { input: t.arg({ type: RestoreSecretInput, required: true }) },
     authScopes: { scope: 'secrets:write' },
-    errors: { types: [...WRITE_ERRORS, NotFoundError, NameTakenError], union: { name: 'RestoreSecretResult' } },
-    resolve: async (_root, { input }, ctx) => ({ secret: await ctx.services.secrets.restore(actorOf(ctx), input.name) }),
+    errors: { types: [...WRITE_ERRORS, NotFoundError, NameTakenError, VersionConflictError], union: { name: 'RestoreSecretResult' } },
+    resolve: async (_root, { input }, ctx) => ({ secret: await ctx.services.secrets.restore(actorOf(ctx), input.name, input.expectedVersion) }),
   }),
 }));

@@ -64,6 +64,7 @@ export interface RollbackSecretInput {
 export interface DestroySecretVersionInput {
   name: unknown;
   version: unknown;
+  expectedVersion?: unknown;
 }
 
 export interface SecretFilter {
@@ -234,10 +235,14 @@ export class SecretService {
     const name = checkName(input.name);
     const version = checkOptionalInt(input.version, 'version', 1, Number.MAX_SAFE_INTEGER);
     if (version === null) throw new ValidationError('version', 'version is required');
+    const expectedVersion = checkExpectedVersion(input.expectedVersion);
     return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const current = await repo.findLiveByName(actor.developerId, name, true);
       if (!current) throw new NotFoundError(`no secret named "${name}"`);
+      if (expectedVersion !== null && current.current_version !== expectedVersion) {
+        throw new VersionConflictError(expectedVersion, current.current_version);
+      }
       if (version === current.current_version) {
         throw new ValidationError('version', 'the current version cannot be destroyed; update or roll back first');
       }
@@ -280,14 +285,19 @@ export class SecretService {
     });
   }
 
-  async restore(actor: Actor, nameInput: unknown): Promise<Secret> {
+  /** `expectedVersion`: check-and-set against the deleted secret's current version. */
+  async restore(actor: Actor, nameInput: unknown, expectedVersionInput?: unknown): Promise<Secret> {
     const name = checkName(nameInput);
+    const expectedVersion = checkExpectedVersion(expectedVersionInput);
     try {
       return await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
         const repo = this.repo.with(trx);
         const now = this.deps.clock.now();
         const deleted = await repo.findDeletedByName(actor.developerId, name, now, true);
         if (!deleted) throw new NotFoundError(`no deleted secret named "${name}" to restore`);
+        if (expectedVersion !== null && deleted.current_version !== expectedVersion) {
+          throw new VersionConflictError(expectedVersion, deleted.current_version);
+        }
         if (await repo.findLiveByName(actor.developerId, name)) throw new NameTakenError(name);
         const changes = { live_name: name, deleted_at: null, purge_at: null, updated_at: now };
         await repo.updateSecret(actor.developerId, deleted.id, changes);

@@ -90,6 +90,24 @@ describe.each(DATABASE_KINDS)('history and recovery on %s', (kind) => {
     expect((await gql(`{ secret(name: "destroy_me") { value } }`)).data.secret.value).toBe('d2');
   });
 
+  it('check-and-set on delete, restore and destroy', async () => {
+    await create('cas_everywhere', 'c1');
+    await update('cas_everywhere', 'c2');
+    const staleDelete = await gql(`mutation { deleteSecret(input: { name: "cas_everywhere", expectedVersion: 1 }) { __typename ... on VersionConflictError { currentVersion } } }`);
+    expect(staleDelete.data.deleteSecret).toEqual({ __typename: 'VersionConflictError', currentVersion: 2 });
+    const staleDestroy = await gql(`mutation { destroySecretVersion(input: { name: "cas_everywhere", version: 1, expectedVersion: 1 }) { __typename } }`);
+    expect(staleDestroy.data.destroySecretVersion.__typename).toBe('VersionConflictError');
+    expect((await gql(`mutation { deleteSecret(input: { name: "cas_everywhere", expectedVersion: 2 }) { __typename } }`)).data.deleteSecret.__typename).toBe(
+      'DeleteSecretPayload',
+    );
+    const staleRestore = await gql(`mutation { restoreSecret(input: { name: "cas_everywhere", expectedVersion: 1 }) { __typename } }`);
+    expect(staleRestore.data.restoreSecret.__typename).toBe('VersionConflictError');
+    const restored = await gql(`mutation { restoreSecret(input: { name: "cas_everywhere", expectedVersion: 2 }) { __typename ... on RestoreSecretPayload { secret { value } } } }`);
+    expect(restored.data.restoreSecret).toEqual({ __typename: 'RestoreSecretPayload', secret: { value: 'c2' } });
+    // Nothing the refused calls touched changed: version 1 is still readable.
+    expect((await gql(`{ secretVersion(name: "cas_everywhere", version: 1) { value } }`)).data.secretVersion.value).toBe('c1');
+  });
+
   it('hides deleted secrets, restores them within the window, and purges them after it', async () => {
     await create('recoverable', 'r-value');
     const deleted = await gql(`mutation { deleteSecret(input: { name: "recoverable", recoveryWindowDays: 2 }) {

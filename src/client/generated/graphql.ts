@@ -43,11 +43,15 @@ export type DeleteSecretInput = {
 };
 
 export type DestroySecretVersionInput = {
+  /** Check-and-set on the secret's current version. */
+  expectedVersion?: number | null | undefined;
   name: string;
   version: number;
 };
 
 export type RestoreSecretInput = {
+  /** Check-and-set: restore only if the deleted secret is at this version. */
+  expectedVersion?: number | null | undefined;
   name: string;
 };
 
@@ -296,6 +300,7 @@ export type RestoreSecretMutation = { restoreSecret:
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'RestoreSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }
     | { __typename: 'ValidationError', field: string, code: string, message: string }
+    | { __typename: 'VersionConflictError', expectedVersion: number, currentVersion: number, code: string, message: string }
    };
 
 export type RollbackSecretMutationVariables = Exact<{
@@ -323,6 +328,7 @@ export type DestroySecretVersionMutation = { destroySecretVersion:
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'ValidationError', field: string, code: string, message: string }
+    | { __typename: 'VersionConflictError', expectedVersion: number, currentVersion: number, code: string, message: string }
    };
 
 export type TaskProblemFieldsFragment = { message: string, path: string | null, line: number | null, column: number | null };
