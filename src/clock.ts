@@ -4,3 +4,8 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Epoch milliseconds from a database column (BIGINT, nullable) as a Date. */
+export function dateFromMillis(ms: number | null): Date | null {
+  return ms === null ? null : new Date(Number(ms));
+}

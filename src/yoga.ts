@@ -67,6 +67,8 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
         });
       }
       if (!principal) {
+        // Not audited (no tenant to attribute it to), but logged: never the token itself.
+        options.logger.info({ requestId, path: new URL(request.url).pathname }, 'refused: missing, unknown, expired or revoked bearer token');
         throw new GraphQLError('missing, unknown, expired or revoked bearer token', {
           extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
         });

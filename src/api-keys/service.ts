@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { appendAuditEvents, auditedTransaction } from '../audit/audit-log';
 import { type Actor, isScope, type Principal, SCOPES, type Scope } from '../auth/principal';
 import { generateApiKeyToken, hashToken, tokenPrefix } from '../auth/tokens';
-import type { Clock } from '../clock';
+import { type Clock, dateFromMillis } from '../clock';
 import type { ApiKeyRow, Database } from '../db/database';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { newId } from '../ids';
@@ -138,9 +138,6 @@ function checkScopes(scopes: readonly string[]): Scope[] {
   return [...new Set(scopes as Scope[])];
 }
 
-function toDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(Number(ms));
-}
 
 function toApiKey(row: ApiKeyRow): ApiKey {
   return {
@@ -150,8 +147,8 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     prefix: row.token_prefix,
     scopes: row.scopes.split(' ').filter(isScope),
     createdAt: new Date(Number(row.created_at)),
-    expiresAt: toDate(row.expires_at),
-    revokedAt: toDate(row.revoked_at),
-    lastUsedAt: toDate(row.last_used_at),
+    expiresAt: dateFromMillis(row.expires_at),
+    revokedAt: dateFromMillis(row.revoked_at),
+    lastUsedAt: dateFromMillis(row.last_used_at),
   };
 }

@@ -1,3 +1,4 @@
+import { dateFromMillis } from '../clock';
 import type { SecretRow } from '../db/database';
 import { decodeCursor, encodeCursor } from '../pagination';
 import type { VersionSummary } from './repository';
@@ -31,9 +32,6 @@ export interface SecretVersionInfo {
   readonly destroyedAt: Date | null;
 }
 
-function toDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(Number(ms));
-}
 
 export function toSecret(row: SecretRow): Secret {
   return {
@@ -45,13 +43,13 @@ export function toSecret(row: SecretRow): Secret {
     version: row.current_version,
     createdAt: new Date(Number(row.created_at)),
     updatedAt: new Date(Number(row.updated_at)),
-    deletedAt: toDate(row.deleted_at),
-    purgeAt: toDate(row.purge_at),
+    deletedAt: dateFromMillis(row.deleted_at),
+    purgeAt: dateFromMillis(row.purge_at),
     rotateEveryDays: row.rotate_every_days,
-    rotationDueAt: toDate(row.rotation_due_at),
-    expiresAt: toDate(row.expires_at),
+    rotationDueAt: dateFromMillis(row.rotation_due_at),
+    expiresAt: dateFromMillis(row.expires_at),
     valueChangedAt: new Date(Number(row.value_changed_at)),
-    lastRevealedAt: toDate(row.last_revealed_at),
+    lastRevealedAt: dateFromMillis(row.last_revealed_at),
   };
 }
 
@@ -62,7 +60,7 @@ export function toVersionInfo(secret: Pick<Secret, 'id' | 'developerId'>, row: V
     version: row.version,
     createdAt: new Date(Number(row.created_at)),
     createdBy: row.created_by,
-    destroyedAt: toDate(row.destroyed_at),
+    destroyedAt: dateFromMillis(row.destroyed_at),
   };
 }
 
