@@ -19,8 +19,8 @@
  *   await kms.close();
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createLoopbackServer } from './loopback-server';
 
 export type KmsOperation =
   | 'GenerateDataKey'
@@ -151,9 +151,6 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
   const counts = new Map<string, number>();
   const requests: FakeKmsRequest[] = [];
   let faults: Fault[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let port = 0;
 
   const arnPrefix = `arn:aws:kms:${region}:${accountId}:`;
 
@@ -347,15 +344,7 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
       res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomUUID() });
       res.end(JSON.stringify(payload));
     };
-    if (server.latencyMs > 0) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        send();
-      }, server.latencyMs);
-      timers.add(timer);
-    } else {
-      send();
-    }
+    loopback.later(server.latencyMs, send);
   }
 
   function respondError(res: ServerResponse, error: KmsError): void {
@@ -411,39 +400,11 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
     }
   }
 
-  const httpServer: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
-  });
-  httpServer.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  async function listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(port, '127.0.0.1', () => {
-        httpServer.off('error', reject);
-        resolve();
-      });
-    });
-    port = (httpServer.address() as AddressInfo).port;
-  }
-
-  async function stop(): Promise<void> {
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
-    if (!httpServer.listening) return;
-    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  }
+  const loopback = createLoopbackServer(handle);
 
   const server: FakeKmsServer = {
     get endpoint() {
-      return `http://127.0.0.1:${port}`;
+      return loopback.url;
     },
     region,
     accountId,
@@ -506,15 +467,11 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
       faults = [];
       server.latencyMs = 0;
     },
-    stop,
-    async start() {
-      if (!httpServer.listening) await listen();
-    },
-    async close() {
-      await stop();
-    },
+    stop: loopback.stop,
+    start: loopback.start,
+    close: loopback.stop,
   };
 
-  await listen();
+  await loopback.start();
   return server;
 }

@@ -19,8 +19,8 @@
  *   await vault.close();
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createLoopbackServer } from './loopback-server';
 
 export type VaultEndpoint = 'datakey' | 'encrypt' | 'decrypt' | 'rewrap' | 'keys' | 'rotate' | 'config' | 'other';
 
@@ -121,9 +121,6 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
   const requests: FakeVaultRequest[] = [];
   const namespacesSeen: Array<string | undefined> = [];
   let faults: Fault[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let port = 0;
 
   function getKey(name: string): TransitKey {
     const key = keys.get(name);
@@ -281,15 +278,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
       res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
       res.end(JSON.stringify(payload));
     };
-    if (server.latencyMs > 0) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        send();
-      }, server.latencyMs);
-      timers.add(timer);
-    } else {
-      send();
-    }
+    loopback.later(server.latencyMs, send);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
@@ -349,35 +338,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
     }
   }
 
-  const httpServer: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
-  });
-  httpServer.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  async function listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(port, '127.0.0.1', () => {
-        httpServer.off('error', reject);
-        resolve();
-      });
-    });
-    port = (httpServer.address() as AddressInfo).port;
-  }
-
-  async function stop(): Promise<void> {
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
-    if (!httpServer.listening) return;
-    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  }
+  const loopback = createLoopbackServer(handle);
 
   const addFault = (count: number, endpoints: VaultEndpoint[] | undefined, action: FaultAction): void => {
     faults.push({ remaining: count, endpoints: endpoints && new Set(endpoints), action });
@@ -385,7 +346,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
 
   const server: FakeVaultServer = {
     get address() {
-      return `http://127.0.0.1:${port}`;
+      return loopback.url;
     },
     token,
     mount,
@@ -452,15 +413,11 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
       faults = [];
       server.latencyMs = 0;
     },
-    stop,
-    async start() {
-      if (!httpServer.listening) await listen();
-    },
-    async close() {
-      await stop();
-    },
+    stop: loopback.stop,
+    start: loopback.start,
+    close: loopback.stop,
   };
 
-  await listen();
+  await loopback.start();
   return server;
 }
