@@ -17,7 +17,8 @@ export type AuditAction =
   | 'task.secret_use'
   | 'auth.denied'
   | 'developer.create'
-  | 'datakey.rotate';
+  | 'datakey.rotate'
+  | 'datakey.prune';
 
 export interface AuditEntry {
   readonly action: AuditAction;

@@ -73,7 +73,7 @@ export function buildProgram(options: RuntimeOptions, state: RunState = {}, argv
   return program;
 }
 
-const KEYS_DESCRIPTION = 'operator: rotate, rewrap and re-encrypt data keys (see `locksmith keys --help`)';
+const KEYS_DESCRIPTION = 'operator: rotate, rewrap, re-encrypt and prune data keys (see `locksmith keys --help`)';
 
 /** The words of a command line that are not program options (nor their values). */
 function operands(argv: readonly string[]): string[] {

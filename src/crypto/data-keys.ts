@@ -175,6 +175,14 @@ export class DataKeyService {
     }
   }
 
+  /**
+   * Drops one cached key (a data key that was pruned: nothing references it any more). Like any
+   * eviction it does not zero the Buffer; it only stops this process from serving the key.
+   */
+  forget(developerId: string, dataKeyId: string): void {
+    this.cache.delete(cacheKey(developerId, dataKeyId));
+  }
+
   /** Drops every cached key: a cold cache, as after a restart (tests, operators' tools). */
   clear(): void {
     this.cache.clear();

@@ -3,8 +3,15 @@ import type { Database, SecretVersionRow } from '../db/database';
 
 export type RetiredVersion = Pick<SecretVersionRow, 'secret_id' | 'version' | 'data_key_id' | 'ciphertext'>;
 
+/** A data key below its developer's newest generation, and whether any version row points at it. */
+export interface RetiredDataKey {
+  readonly id: string;
+  readonly generation: number;
+  readonly referenced: boolean;
+}
+
 /**
- * SQL for the operator jobs (rotate --all, re-encrypt). These scan across tenants on purpose,
+ * SQL for the operator jobs (rotate --all, re-encrypt, prune). These scan across tenants on purpose,
  * like the purge job; every write is still scoped by developer id.
  */
 export class KeyRotationRepository {
@@ -122,4 +129,77 @@ export class KeyRotationRepository {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+
+  /**
+   * Data keys below their developer's newest generation (one developer, or all): the prune
+   * job's progress total. The newest generation of each developer is never counted.
+   */
+  async countRetiredDataKeys(developerId?: string): Promise<number> {
+    let q = this.db
+      .selectFrom('data_keys as k')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(({ eb, selectFrom }) =>
+        eb(
+          'k.generation',
+          '<',
+          selectFrom('data_keys as newest')
+            .select((e) => e.fn.max('newest.generation').as('g'))
+            .whereRef('newest.developer_id', '=', 'k.developer_id'),
+        ),
+      );
+    if (developerId !== undefined) q = q.where('k.developer_id', '=', developerId);
+    const row = await q.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * One developer's data keys of a generation below `belowGeneration`, oldest first, each with
+   * whether any secret_versions row (live or destroyed) still references it. Any row counts,
+   * whoever's it is, as the foreign key does.
+   */
+  async retiredDataKeys(developerId: string, belowGeneration: number): Promise<RetiredDataKey[]> {
+    const rows = await this.db
+      .selectFrom('data_keys as k')
+      .select(['k.id', 'k.generation'])
+      .select(({ exists, selectFrom }) =>
+        exists(selectFrom('secret_versions as v').select('v.version').whereRef('v.data_key_id', '=', 'k.id')).as('referenced'),
+      )
+      .where('k.developer_id', '=', developerId)
+      .where('k.generation', '<', belowGeneration)
+      .orderBy('k.generation')
+      .execute();
+    // EXISTS comes back as 0/1 (both drivers).
+    return rows.map((r) => ({ id: r.id, generation: Number(r.generation), referenced: Boolean(Number(r.referenced)) }));
+  }
+
+  /**
+   * Deletes one retired data key of a developer, only if it is still below `belowGeneration` and
+   * no secret_versions row references it *at the time of the DELETE*: a version stored since the
+   * key was listed keeps it. A foreign key violation (the reference check raced a writer on a
+   * driver that checks the constraint before our NOT EXISTS saw the row) also means "still
+   * referenced": false, nothing deleted.
+   */
+  async deleteUnreferencedDataKey(developerId: string, dataKeyId: string, belowGeneration: number): Promise<boolean> {
+    try {
+      const result = await this.db
+        .deleteFrom('data_keys')
+        .where('developer_id', '=', developerId)
+        .where('id', '=', dataKeyId)
+        .where('generation', '<', belowGeneration)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('secret_versions').select('secret_versions.version').where('secret_versions.data_key_id', '=', dataKeyId))),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    } catch (error) {
+      if (isForeignKeyViolation(error)) return false;
+      throw error;
+    }
+  }
+}
+
+/** A row still referenced by a child row: MySQL/MariaDB ER_ROW_IS_REFERENCED(_2) 1217/1451, SQLite FOREIGNKEY. */
+function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string };
+  return e?.errno === 1451 || e?.errno === 1217 || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
-import { appendAuditEvents } from '../audit/audit-log';
+import { appendAuditEvents, auditedTransaction } from '../audit/audit-log';
 import type { Clock } from '../clock';
 import type { Database, DataKeyRow } from '../db/database';
 import { NotFoundError } from '../errors';
@@ -23,8 +23,9 @@ import { KeyRotationRepository, type RetiredVersion } from './key-rotation-repos
  *   is touched. This is also how data keys move from one provider to another.
  * - reencryptSecretVersions: old secret versions re-sealed under their developer's newest data
  *   key, so retired data keys end up unreferenced and can eventually be dropped.
+ * - pruneDataKeys: deletes those retired, unreferenced data keys. Audited as `datakey.prune`.
  *
- * The two operator jobs are resumable and idempotent: each row is updated on its own, guarded
+ * The operator jobs are resumable and idempotent: each row is updated on its own, guarded
  * by compare-and-set, and a run skips rows already done, so an interrupted run (signal, crash,
  * provider outage) is finished by running it again. They log counts, never keys or values.
  */
@@ -107,6 +108,33 @@ export interface ReencryptSummary extends ReencryptProgress {
   readonly unreferencedDataKeys: number;
   readonly aborted: boolean;
   readonly durationMs: number;
+}
+
+export interface PruneProgress {
+  /** Data keys below their developer's newest generation at the start (the progress bar's end). */
+  total: number;
+  /** Retired data keys examined. */
+  scanned: number;
+  /** Deleted (with dryRun: would be deleted). */
+  pruned: number;
+  /** Kept: a secret version (live or destroyed) still references them, or came to meanwhile. */
+  referenced: number;
+}
+
+export interface PruneSummary extends PruneProgress {
+  readonly developers: number;
+  readonly dryRun: boolean;
+  readonly aborted: boolean;
+  readonly durationMs: number;
+}
+
+export interface PruneOptions extends JobOptions<PruneProgress> {
+  /** Only this developer (default: every developer). */
+  readonly developerId?: string;
+  /** Count what would be pruned; delete nothing, audit nothing. */
+  readonly dryRun?: boolean;
+  /** For the `datakey.prune` audit records (default: `operator`). */
+  readonly actor?: RotationActor;
 }
 
 export interface RotateAllSummary extends RotateAllProgress {
@@ -363,6 +391,109 @@ export class KeyRotationService {
       plaintext.fill(0);
     }
     return (await this.repo.replaceCiphertext(developerId, version, { dataKeyId: currentKeyId, ciphertext })) ? 'reencrypted' : 'raced';
+  }
+
+  /**
+   * Deletes data keys that are (a) below their developer's newest generation and (b) referenced
+   * by no secret_versions row. Destroyed versions keep their data_key_id and so count as
+   * references, until the re-encrypt job points them at the newest key; run `reencrypt` first.
+   * Nothing is unwrapped and no provider is called; the newest generation is never touched, so
+   * every developer that had a data key still has one.
+   *
+   * Safe next to live writers:
+   * - New versions are sealed under the newest generation, which is never pruned: candidates are
+   *   strictly below the newest generation read at the start, and generations only grow.
+   * - The one gap: a writer looks its data key up before its transaction, so a writer that read
+   *   generation N just before a rotation to N+1 may insert its version under N afterwards. The
+   *   DELETE therefore re-checks `NOT EXISTS (secret_versions where data_key_id = ...)` itself,
+   *   inside the developer's audited transaction (on MySQL that takes the developer row lock that
+   *   every audited write of the tenant takes first, so the two serialise), and the foreign key
+   *   from secret_versions to data_keys backs it up. Either the version lands first and the key
+   *   is kept (counted as `referenced`), or the key goes first and that write fails on the
+   *   foreign key and can be retried under the newest key. No version is ever left pointing at a
+   *   deleted key.
+   *
+   * One transaction per developer: its deletes and its `datakey.prune` audit record (a count)
+   * commit together. Pruned keys are evicted from this process's DataKeyService cache; another
+   * process (a server next to the CLI) drops them at its cache TTL, and nothing asks for them.
+   * Stops between developers on `signal`; a new run carries on (already pruned keys are gone).
+   */
+  async pruneDataKeys(options: PruneOptions = {}): Promise<PruneSummary> {
+    const started = performance.now();
+    const batchSize = checkBatch(options.batchSize);
+    const dryRun = options.dryRun ?? false;
+    const actor = options.actor ?? { actorId: 'operator', requestId: null };
+    if (options.developerId !== undefined && !(await this.repo.developerExists(options.developerId))) {
+      throw new NotFoundError(`no developer ${options.developerId}`);
+    }
+    const progress: PruneProgress = { total: await this.repo.countRetiredDataKeys(options.developerId), scanned: 0, pruned: 0, referenced: 0 };
+    let developers = 0;
+    let aborted = false;
+    const run = async (developerId: string): Promise<void> => {
+      developers++;
+      await this.pruneDeveloper(developerId, dryRun, actor, progress, options);
+    };
+    if (options.developerId !== undefined) {
+      if (options.signal?.aborted) aborted = true;
+      else await run(options.developerId);
+    } else {
+      let after: string | null = null;
+      outer: for (;;) {
+        const ids = await this.repo.developerIdsAfter(after, batchSize);
+        for (const id of ids) {
+          if (options.signal?.aborted) {
+            aborted = true;
+            break outer;
+          }
+          after = id;
+          await run(id);
+        }
+        if (ids.length < batchSize) break;
+      }
+    }
+    const summary: PruneSummary = { ...progress, developers, dryRun, aborted, durationMs: Math.round(performance.now() - started) };
+    this.deps.logger?.info(
+      { job: 'datakey.prune', ...summary },
+      aborted ? 'data key pruning interrupted' : dryRun ? 'counted data keys to prune (dry run)' : 'pruned data keys',
+    );
+    return summary;
+  }
+
+  private async pruneDeveloper(
+    developerId: string,
+    dryRun: boolean,
+    actor: RotationActor,
+    progress: PruneProgress,
+    options: PruneOptions,
+  ): Promise<void> {
+    const newest = await this.dataKeyRepo.findNewest(developerId);
+    if (!newest) return;
+    const retired = await this.repo.retiredDataKeys(developerId, newest.generation);
+    const candidates = retired.filter((k) => !k.referenced);
+    const pruned = new Set<string>();
+    if (!dryRun && candidates.length > 0) {
+      await auditedTransaction(this.deps.db, developerId, async (trx) => {
+        const repo = new KeyRotationRepository(trx);
+        // The DELETE (a write) comes first: on SQLite it takes the write lock before anything is read.
+        for (const key of candidates) {
+          if (await repo.deleteUnreferencedDataKey(developerId, key.id, newest.generation)) pruned.add(key.id);
+        }
+        if (pruned.size === 0) return;
+        await appendAuditEvents(
+          trx,
+          developerId,
+          [{ action: 'datakey.prune', actor: actor.actorId, requestId: actor.requestId ?? null, detail: { pruned: pruned.size } }],
+          this.deps.clock.now(),
+        );
+      });
+      for (const id of pruned) this.deps.dataKeys.forget(developerId, id);
+    }
+    for (const key of retired) {
+      progress.scanned++;
+      if (dryRun ? !key.referenced : pruned.has(key.id)) progress.pruned++;
+      else progress.referenced++;
+      options.onProgress?.(progress);
+    }
   }
 }
 

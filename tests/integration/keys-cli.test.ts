@@ -1,5 +1,5 @@
 /**
- * `locksmith keys rotate|rewrap|reencrypt` as real processes (`node bin/locksmith.js`) against a
+ * `locksmith keys rotate|rewrap|reencrypt|prune` as real processes (`node bin/locksmith.js`) against a
  * SQLite database a test app populated: they open the database and key providers with the
  * server's configuration, print progress on stderr (plain lines: stderr is not a terminal here)
  * and a summary on stdout, exit 0, and are safe to run again.
@@ -196,5 +196,50 @@ describe('locksmith keys (CLI, SQLite)', () => {
     const usage = await locksmith(['keys', 'rotate'], server({}));
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('give --developer <id> or --all');
+  });
+
+  it('keys prune --json: deletes the 4 retired data keys the re-encrypt freed, audited; --dry-run first, a second run prunes nothing', async () => {
+    const env = server({ ...vault.env });
+    const dry = await locksmith(['keys', 'prune', '--dry-run', '--json'], env);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, developers: 3, total: 4, scanned: 4, pruned: 4, referenced: 0, aborted: false });
+
+    let before: Awaited<ReturnType<typeof dataKeyRows>>;
+    const check = await app({ ...vault.env });
+    try {
+      before = await dataKeyRows(check);
+      expect(before).toHaveLength(7);
+    } finally {
+      await check.close();
+    }
+
+    const r = await locksmith(['keys', 'prune', '--json', '--batch', '2'], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: false, developers: 3, total: 4, scanned: 4, pruned: 4, referenced: 0, aborted: false });
+    expect(r.stderr).toMatch(/keys prune: 4\/4 \(100%\) pruned 4, referenced 0/);
+    expect(leaksIn(r.stdout + r.stderr, sensitive)).toEqual([]);
+
+    const t = await app({ ...vault.env });
+    try {
+      const after = await dataKeyRows(t);
+      // What is left is each developer's newest generation.
+      const newest = new Map<string, (typeof before)[number]>();
+      for (const k of before) if ((newest.get(k.developer_id)?.generation ?? 0) < k.generation) newest.set(k.developer_id, k);
+      expect(after).toEqual([...newest.values()].sort((a, b) => a.id.localeCompare(b.id)));
+      await expectAllReadable(t, population);
+      const events = await t.app.db.selectFrom('audit_events').select(['actor', 'detail']).where('action', '=', 'datakey.prune').execute();
+      expect(events.map((e) => [e.actor, JSON.parse(e.detail!).pruned]).sort()).toEqual([
+        ['operator:ops', 1],
+        ['operator:ops', 1],
+        ['operator:ops', 2],
+      ]);
+    } finally {
+      await t.close();
+    }
+
+    const again = await locksmith(['keys', 'prune'], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^retired data keys\s+0$/m);
+    expect(again.stdout).toMatch(/^pruned\s+0$/m);
   });
 });

@@ -8,6 +8,8 @@ import { DataKeyService } from '../../crypto/data-keys';
 import { type KeyProvider, KeyProviderError, type KeyProviderOptions } from '../../crypto/key-provider';
 import { type KeyProviderSet, loadKeyProviderSet } from '../../crypto/key-provider-set';
 import {
+  type PruneProgress,
+  type PruneSummary,
   type ReencryptProgress,
   type ReencryptSummary,
   type RewrapProgress,
@@ -26,7 +28,7 @@ import { type CliIo, processIo } from '../io';
 import { note, printFields, printJson } from '../output';
 
 /**
- * `locksmith keys rotate|rewrap|reencrypt`: operator commands. Unlike the rest of the CLI they
+ * `locksmith keys rotate|rewrap|reencrypt|prune`: operator commands. Unlike the rest of the CLI they
  * do not talk to a server: moving root keys is an operator's job, not a tenant API, so they open
  * the database and key providers directly with the server's own configuration (the same
  * LOCKSMITH_* environment, LOCKSMITH_PREVIOUS_KEY_PROVIDERS included) and may run next to a
@@ -42,7 +44,7 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
   const keys = program
     .command('keys')
     .description(
-      'operator: rotate data keys, rewrap them under a new root key or provider, re-encrypt old versions ' +
+      'operator: rotate data keys, rewrap them under a new root key or provider, re-encrypt old versions, prune retired data keys ' +
         '(uses the server configuration and database directly, not --url/--token)',
     );
 
@@ -160,6 +162,42 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
           ['time', seconds(summary.durationMs)],
         ]);
         finish(summary.aborted, summary.failed, 'secret versions could not be re-encrypted (ids in the log lines above)');
+      });
+    });
+
+  keys
+    .command('prune')
+    .description(
+      "delete retired data keys (below a developer's newest generation) that no secret version references any more; " +
+        'run `keys reencrypt` first. The newest data key of each developer is never deleted',
+    )
+    .option('--developer <id>', 'only this developer (default: every developer)')
+    .option('--dry-run', 'count what would be deleted; delete nothing')
+    .option('--batch <n>', 'developers per database round trip', parseBatch, DEFAULT_BATCH)
+    .action(async (opts: { developer?: string; dryRun?: boolean; batch: number }, cmd: Command) => {
+      const json = wantsJson(cmd);
+      const dryRun = Boolean(opts.dryRun);
+      await withOperator(io, async ({ service }) => {
+        const actor = operatorActor(io);
+        const summary = await runJob<PruneSummary, PruneProgress>(
+          io,
+          'keys prune',
+          (onProgress, signal) =>
+            service.pruneDataKeys({ developerId: opts.developer, dryRun, actor, batchSize: opts.batch, onProgress, signal }),
+          (p) => `${dryRun ? 'would prune' : 'pruned'} ${p.pruned}, referenced ${p.referenced}`,
+        );
+        report(io, json, summary, [
+          ['developers', String(summary.developers)],
+          ['retired data keys', String(summary.scanned)],
+          [dryRun ? 'would prune' : 'pruned', String(summary.pruned)],
+          ['still referenced', String(summary.referenced)],
+          ['time', seconds(summary.durationMs)],
+        ]);
+        if (!json && dryRun) note(io, 'dry run: nothing was deleted');
+        if (!json && !dryRun && summary.referenced > 0) {
+          note(io, 'data keys still referenced by secret versions were kept: `locksmith keys reencrypt` moves those versions to the newest key');
+        }
+        finish(summary.aborted, 0, '');
       });
     });
 }
