@@ -186,32 +186,42 @@ export class KeyRotationService {
     };
   }
 
+  /**
+   * Visits every developer, in id order and in batches. Returns true when it stopped early:
+   * `signal` aborted before the next developer, or `visit` reported its own interruption.
+   */
+  private async forEachDeveloper(
+    batchSize: number,
+    signal: AbortSignal | undefined,
+    visit: (developerId: string) => Promise<boolean | void>,
+  ): Promise<boolean> {
+    let after: string | null = null;
+    for (;;) {
+      const ids = await this.repo.developerIdsAfter(after, batchSize);
+      for (const id of ids) {
+        if (signal?.aborted) return true;
+        after = id;
+        if ((await visit(id)) === true) return true;
+      }
+      if (ids.length < batchSize) return false;
+    }
+  }
+
   /** rotateDataKey for every developer that has a data key. */
   async rotateAll(actor: RotationActor, options: JobOptions<RotateAllProgress> = {}): Promise<RotateAllSummary> {
     const started = performance.now();
     const batchSize = checkBatch(options.batchSize);
     const progress: RotateAllProgress = { total: await this.repo.countDevelopers(), scanned: 0, rotated: 0, skipped: 0 };
-    let aborted = false;
-    let after: string | null = null;
-    outer: for (;;) {
-      const ids = await this.repo.developerIdsAfter(after, batchSize);
-      for (const id of ids) {
-        if (options.signal?.aborted) {
-          aborted = true;
-          break outer;
-        }
-        after = id;
-        progress.scanned++;
-        if (await this.dataKeyRepo.findNewest(id)) {
-          await this.rotateDataKey(id, actor);
-          progress.rotated++;
-        } else {
-          progress.skipped++;
-        }
-        options.onProgress?.(progress);
+    const aborted = await this.forEachDeveloper(batchSize, options.signal, async (id) => {
+      progress.scanned++;
+      if (await this.dataKeyRepo.findNewest(id)) {
+        await this.rotateDataKey(id, actor);
+        progress.rotated++;
+      } else {
+        progress.skipped++;
       }
-      if (ids.length < batchSize) break;
-    }
+      options.onProgress?.(progress);
+    });
     const summary = { ...progress, aborted, durationMs: Math.round(performance.now() - started) };
     this.deps.logger?.info({ job: 'datakey.rotate', ...summary }, aborted ? 'data key rotation interrupted' : 'rotated data keys');
     return summary;
@@ -326,18 +336,7 @@ export class KeyRotationService {
     if (options.developerId !== undefined) {
       aborted = await run(options.developerId);
     } else {
-      let after: string | null = null;
-      outer: for (;;) {
-        const ids = await this.repo.developerIdsAfter(after, batchSize);
-        for (const id of ids) {
-          after = id;
-          if (await run(id)) {
-            aborted = true;
-            break outer;
-          }
-        }
-        if (ids.length < batchSize) break;
-      }
+      aborted = await this.forEachDeveloper(batchSize, options.signal, run);
     }
     const summary: ReencryptSummary = { ...progress, developers, unreferencedDataKeys, aborted, durationMs: Math.round(performance.now() - started) };
     this.deps.logger?.info({ job: 'secret.reencrypt', ...summary }, aborted ? 're-encryption interrupted' : 're-encrypted secret versions');
@@ -437,19 +436,7 @@ export class KeyRotationService {
       if (options.signal?.aborted) aborted = true;
       else await run(options.developerId);
     } else {
-      let after: string | null = null;
-      outer: for (;;) {
-        const ids = await this.repo.developerIdsAfter(after, batchSize);
-        for (const id of ids) {
-          if (options.signal?.aborted) {
-            aborted = true;
-            break outer;
-          }
-          after = id;
-          await run(id);
-        }
-        if (ids.length < batchSize) break;
-      }
+      aborted = await this.forEachDeveloper(batchSize, options.signal, run);
     }
     const summary: PruneSummary = { ...progress, developers, dryRun, aborted, durationMs: Math.round(performance.now() - started) };
     this.deps.logger?.info(
