@@ -67,12 +67,6 @@ export class KeyServiceUnavailableError extends AppError {
   override readonly httpStatus = 503;
 }
 
-export function isAppError(error: unknown): error is AppError {
-  // Pothos proxies error objects inside union resolvers, so `instanceof` is unreliable there;
-  // this check is for plain throw sites.
-  return error instanceof AppError;
-}
-
 /** The secret's `expiresAt` has passed: its value is no longer served (rotate it). */
 export class SecretExpiredError extends AppError {
   override readonly name = 'SecretExpiredError';

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import { auditedTransaction } from '../audit/audit-log';
 import type { Database, DataKeyRow } from '../db/database';
+import { isUniqueViolation } from '../db/errors';
 
 /** SQL for data_keys. Every query is scoped by developer id. */
 export class DataKeyRepository {
@@ -35,10 +37,13 @@ export class DataKeyRepository {
     }
   }
 
-  /** insert(), with `alongside` (an audit record) in the same transaction. */
+  /**
+   * insert(), with `alongside` (an audit record) in the same transaction: an audited one, which
+   * takes the developer row lock first like every other audited write (see auditedTransaction).
+   */
   async insertWith(row: DataKeyRow, alongside: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await auditedTransaction(this.db, row.developer_id, async (trx) => {
         await trx.insertInto('data_keys').values(row).execute();
         await alongside(trx);
       });
@@ -89,10 +94,4 @@ export class DataKeyRepository {
       .where('id', '=', id)
       .execute();
   }
-}
-
-/** Duplicate-key errors from MySQL/MariaDB (ER_DUP_ENTRY 1062) and SQLite (UNIQUE / PRIMARY KEY). */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { errno?: number; code?: string };
-  return e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

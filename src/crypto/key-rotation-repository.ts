@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, SecretVersionRow } from '../db/database';
+import { isForeignKeyViolation } from '../db/errors';
 
 export type RetiredVersion = Pick<SecretVersionRow, 'secret_id' | 'version' | 'data_key_id' | 'ciphertext'>;
 
@@ -196,10 +197,4 @@ export class KeyRotationRepository {
       throw error;
     }
   }
-}
-
-/** A row still referenced by a child row: MySQL/MariaDB ER_ROW_IS_REFERENCED(_2) 1217/1451, SQLite FOREIGNKEY. */
-function isForeignKeyViolation(error: unknown): boolean {
-  const e = error as { errno?: number; code?: string };
-  return e?.errno === 1451 || e?.errno === 1217 || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }

@@ -79,6 +79,21 @@ describe.each(DATABASE_KINDS)('rotateDataKey on %s', (kind: DatabaseKind) => {
     expect((await dataKeyRows(t)).filter((k) => k.developer_id === dev.id)).toEqual(before);
   });
 
+  it('rotations racing writes of the same developer all complete (no deadlock on MySQL)', async () => {
+    const dev = await t.createDeveloper('racing dev');
+    await createSecret(t, dev.token, { name: 'racing', value: 'racing-value-0' });
+    const results = await Promise.all([
+      mutate(t, dev.token, ROTATE_DATA_KEY, {}),
+      mutate(t, dev.token, ROTATE_DATA_KEY, {}),
+      ...Array.from({ length: 6 }, (_, i) => createSecret(t, dev.token, { name: `racing_${i}`, value: `racing-value-${i + 1}` })),
+    ]);
+    expect(results.slice(0, 2).map((r) => r.__typename)).toEqual(['RotateDataKeyPayload', 'RotateDataKeyPayload']);
+    const generations = (await dataKeyRows(t)).filter((k) => k.developer_id === dev.id).map((k) => k.generation);
+    expect(generations.sort()).toEqual([1, 2, 3]);
+    const verified = await query(t, dev.token, '{ verifyAuditLog { ok } }');
+    expect(verified.verifyAuditLog.ok).toBe(true);
+  });
+
   it('a first rotation with no data key yet makes generation 1', async () => {
     const dev = await t.createDeveloper('fresh dev');
     const r = await mutate(t, dev.token, ROTATE_DATA_KEY, {});
