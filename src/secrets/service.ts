@@ -3,10 +3,10 @@ import { type AuditEntry, appendAuditEvents, auditedTransaction } from '../audit
 import { GroupCommitter } from '../audit/group-commit';
 import type { Actor } from '../auth/principal';
 import type { Clock } from '../clock';
-import { isUniqueViolation } from '../crypto/data-key-repository';
 import type { DataKey, DataKeyService } from '../crypto/data-keys';
 import { open, seal } from '../crypto/envelope';
 import type { Database, SecretRow } from '../db/database';
+import { isUniqueViolation } from '../db/errors';
 import { NameTakenError, NotFoundError, SecretExpiredError, ValidationError, VersionConflictError } from '../errors';
 import { newId } from '../ids';
 import { checkPageArgs, type Page, type PageArgs, toPage } from '../pagination';
@@ -238,11 +238,7 @@ export class SecretService {
     const expectedVersion = checkExpectedVersion(input.expectedVersion);
     return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
-      const current = await repo.findLiveByName(actor.developerId, name, true);
-      if (!current) throw new NotFoundError(`no secret named "${name}"`);
-      if (expectedVersion !== null && current.current_version !== expectedVersion) {
-        throw new VersionConflictError(expectedVersion, current.current_version);
-      }
+      const current = await lockLiveSecret(repo, actor.developerId, name, expectedVersion);
       if (version === current.current_version) {
         throw new ValidationError('version', 'the current version cannot be destroyed; update or roll back first');
       }
@@ -480,11 +476,7 @@ export class SecretService {
   ): Promise<Secret> {
     return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
-      const current = await repo.findLiveByName(actor.developerId, name, true);
-      if (!current) throw new NotFoundError(`no secret named "${name}"`);
-      if (expectedVersion !== null && current.current_version !== expectedVersion) {
-        throw new VersionConflictError(expectedVersion, current.current_version);
-      }
+      const current = await lockLiveSecret(repo, actor.developerId, name, expectedVersion);
       // The secret as this write left it (a later writer may already have moved it on).
       return toSecret({ ...current, ...(await apply(repo, trx, current, this.deps.clock.now())) });
     });
@@ -526,6 +518,16 @@ interface RevealRecord {
   readonly secretId: string;
   readonly secretName: string;
   readonly version: number;
+}
+
+/** The live secret `name`, row-locked for the transaction, at `expectedVersion` when one is given. */
+async function lockLiveSecret(repo: SecretRepository, developerId: string, name: string, expectedVersion: number | null): Promise<SecretRow> {
+  const current = await repo.findLiveByName(developerId, name, true);
+  if (!current) throw new NotFoundError(`no secret named "${name}"`);
+  if (expectedVersion !== null && current.current_version !== expectedVersion) {
+    throw new VersionConflictError(expectedVersion, current.current_version);
+  }
+  return current;
 }
 
 function checkExpectedVersion(value: unknown): number | null {
