@@ -8,13 +8,16 @@ import { ForbiddenError } from './errors';
 import type { SecretService } from './secrets/service';
 import type { TaskService } from './tasks/task-service';
 
-/** The services a request may use; built once at start-up (src/app.ts). */
+/**
+ * The services a request may use; built once by createCore (src/core.ts). The cross-tenant
+ * operator jobs are not here (they are `Core.ops`): no resolver can reach them.
+ */
 export interface Services {
   readonly secrets: SecretService;
   readonly apiKeys: ApiKeyService;
   readonly developers: DeveloperService;
   readonly audit: AuditService;
-  /** Data key rotation (and the operator jobs the CLI runs against the database directly). */
+  /** The caller's own data key rotation (`rotateDataKey`). */
   readonly keys: KeyRotationService;
   readonly tasks: TaskService;
 }

@@ -55,21 +55,6 @@ export class DataKeyRepository {
   }
 
   /**
-   * Operator scan across tenants (rewrap): data keys in id order, strictly after `afterId`.
-   * Ids are UUIDv7, so a resumed scan walks the same order.
-   */
-  listAfter(afterId: string | null, limit: number): Promise<DataKeyRow[]> {
-    let q = this.db.selectFrom('data_keys').selectAll();
-    if (afterId !== null) q = q.where('id', '>', afterId);
-    return q.orderBy('id').limit(limit).execute();
-  }
-
-  async countAll(): Promise<number> {
-    const row = await this.db.selectFrom('data_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
-  /**
    * Replaces a data key's wrapping only if nobody changed it since `from` was read (another
    * rewrap run). Both wrappings hold the same key, so losing this race loses nothing.
    */
@@ -84,14 +69,5 @@ export class DataKeyRepository {
       .where('wrapped', '=', Buffer.from(from.wrapped))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
-  }
-
-  async updateWrapped(developerId: string, id: string, keyRef: string, wrapped: Buffer, provider: string, at: number): Promise<void> {
-    await this.db
-      .updateTable('data_keys')
-      .set({ key_ref: keyRef, wrapped, provider, rewrapped_at: at })
-      .where('developer_id', '=', developerId)
-      .where('id', '=', id)
-      .execute();
   }
 }

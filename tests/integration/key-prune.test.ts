@@ -1,5 +1,5 @@
 /**
- * Pruning retired data keys (KeyRotationService.pruneDataKeys), the step after rotate and
+ * Pruning retired data keys (OperatorJobs.pruneDataKeys, src/ops/prune.ts), the step after rotate and
  * re-encrypt, against real databases:
  * - it deletes exactly the data keys below a developer's newest generation that no secret
  *   version references (destroyed versions count until re-encrypt repoints them), keeps the
@@ -10,7 +10,7 @@
  *   first and the key is kept, or the key goes first and that write fails and can be retried.
  */
 import type { DataKey } from '../../src/crypto/data-keys';
-import { KeyRotationRepository } from '../../src/crypto/key-rotation-repository';
+import { OperatorRepository } from '../../src/ops/repository';
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
 import { createSecret, mutate, query, UPDATE_SECRET, updateSecret } from '../support/integration';
 import { dataKeyRows, expectAllReadable, populate, type PopulatedDeveloper } from '../support/key-rotation';
@@ -73,7 +73,7 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     // dev1: a version destroyed before the re-encrypt (a tombstone under generation 1, repointed by it).
     await createSecret(t, dev1.token, { name: 'doomed', value: 'doomed-v1-value' });
 
-    const rotated = await t.app.services.keys.rotateAll(ACTOR);
+    const rotated = await t.app.ops.rotateAll(ACTOR);
     expect(rotated).toMatchObject({ rotated: 3, skipped: 0 });
     await updateSecret(t, dev1.token, { name: 'doomed', value: 'doomed-v2-value' });
     expect((await mutate(t, dev1.token, DESTROY_VERSION, { name: 'doomed', version: 1 })).__typename).toBe('DestroySecretVersionPayload');
@@ -89,7 +89,7 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
 
     // Re-encrypt dev0 and dev1 only: dev2's versions stay under its generation 1.
     for (const dev of [dev0, dev1]) {
-      expect(await t.app.services.keys.reencryptSecretVersions({ developerId: dev.id })).toMatchObject({ failed: 0, unreferencedDataKeys: dev === dev0 ? 2 : 1 });
+      expect(await t.app.ops.reencryptSecretVersions({ developerId: dev.id })).toMatchObject({ failed: 0, unreferencedDataKeys: dev === dev0 ? 2 : 1 });
     }
 
     const before = await dataKeyRows(t);
@@ -104,14 +104,14 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     expect(retiredKey).toHaveLength(32);
 
     // Dry run: counts, changes nothing, audits nothing.
-    const dry = await t.app.services.keys.pruneDataKeys({ dryRun: true, actor: ACTOR });
+    const dry = await t.app.ops.pruneDataKeys({ dryRun: true, actor: ACTOR });
     expect(dry).toMatchObject({ dryRun: true, aborted: false, developers: 4, total: 5, scanned: 5, pruned: 3, referenced: 2 });
     expect(await dataKeyRows(t)).toEqual(before);
     expect(await pruneEvents(t)).toEqual([]);
 
     const seen: number[] = [];
     const forget = jest.spyOn(t.app.dataKeys, 'forget');
-    const summary = await t.app.services.keys.pruneDataKeys({ actor: ACTOR, batchSize: 2, onProgress: (p) => seen.push(p.scanned) });
+    const summary = await t.app.ops.pruneDataKeys({ actor: ACTOR, batchSize: 2, onProgress: (p) => seen.push(p.scanned) });
     const forgotten = forget.mock.calls.map(([dev, id]) => `${dev}/${id}`).sort();
     forget.mockRestore();
     expect(summary).toMatchObject({ dryRun: false, aborted: false, developers: 4, total: 5, scanned: 5, pruned: 3, referenced: 2 });
@@ -148,7 +148,7 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     expect(await readVersion(t, dev3.token, 'lonely', 2)).toBe('lonely-v2-value');
 
     // A second run prunes nothing and audits nothing.
-    const again = await t.app.services.keys.pruneDataKeys({ actor: ACTOR });
+    const again = await t.app.ops.pruneDataKeys({ actor: ACTOR });
     expect(again).toMatchObject({ total: 2, scanned: 2, pruned: 0, referenced: 2 });
     expect(await dataKeyRows(t)).toEqual(after);
     expect(await pruneEvents(t)).toHaveLength(2);
@@ -164,8 +164,8 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     expect(await readVersion(t, dev0.token, 'prune_s1', 3)).toBe('after-the-prune');
 
     // Scoped by developer: re-encrypting and pruning dev3 frees its generation 1; dev2 is left alone.
-    await t.app.services.keys.reencryptSecretVersions({ developerId: dev3.id });
-    const scoped = await t.app.services.keys.pruneDataKeys({ developerId: dev3.id, actor: ACTOR });
+    await t.app.ops.reencryptSecretVersions({ developerId: dev3.id });
+    const scoped = await t.app.ops.pruneDataKeys({ developerId: dev3.id, actor: ACTOR });
     expect(scoped).toMatchObject({ developers: 1, total: 1, scanned: 1, pruned: 1, referenced: 0 });
     const final = await dataKeyRows(t);
     expect(final.some((k) => k.id === d3g1!.id)).toBe(false);
@@ -194,7 +194,7 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     };
     const rotateAndReencrypt = async () => {
       await t.app.services.keys.rotateDataKey(dev.id, ACTOR);
-      await t.app.services.keys.reencryptSecretVersions({ developerId: dev.id });
+      await t.app.ops.reencryptSecretVersions({ developerId: dev.id });
     };
 
     // 1. The version lands between the job's look at the key and its DELETE: the key is kept.
@@ -202,17 +202,17 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     const write = updateSecret(t, dev.token, { name: 'a', value: 'a-v2-under-generation-1' });
     expect(await writer.looked).toBe(g1!.id);
     await rotateAndReencrypt(); // generation 2; version 1 moves to it: generation 1 is unreferenced
-    const listed = KeyRotationRepository.prototype.retiredDataKeys;
-    const list = jest.spyOn(KeyRotationRepository.prototype, 'retiredDataKeys').mockImplementationOnce(async function (
-      this: KeyRotationRepository,
-      ...args: Parameters<KeyRotationRepository['retiredDataKeys']>
+    const listed = OperatorRepository.prototype.retiredDataKeys;
+    const list = jest.spyOn(OperatorRepository.prototype, 'retiredDataKeys').mockImplementationOnce(async function (
+      this: OperatorRepository,
+      ...args: Parameters<OperatorRepository['retiredDataKeys']>
     ) {
       const rows = await listed.apply(this, args);
       writer.go();
       await write;
       return rows;
     });
-    const kept = await t.app.services.keys.pruneDataKeys({ developerId: dev.id, actor: ACTOR });
+    const kept = await t.app.ops.pruneDataKeys({ developerId: dev.id, actor: ACTOR });
     list.mockRestore();
     expect(kept).toMatchObject({ scanned: 1, pruned: 0, referenced: 1 });
     const v2 = await t.app.db.selectFrom('secret_versions').select('data_key_id').where('developer_id', '=', dev.id).where('version', '=', 2).executeTakeFirstOrThrow();
@@ -223,8 +223,8 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     expect((await pruneEvents(t)).filter((e) => e.developer_id === dev.id)).toEqual([]);
 
     // Once re-encrypted, it goes.
-    await t.app.services.keys.reencryptSecretVersions({ developerId: dev.id });
-    expect(await t.app.services.keys.pruneDataKeys({ developerId: dev.id, actor: ACTOR })).toMatchObject({ pruned: 1, referenced: 0 });
+    await t.app.ops.reencryptSecretVersions({ developerId: dev.id });
+    expect(await t.app.ops.pruneDataKeys({ developerId: dev.id, actor: ACTOR })).toMatchObject({ pruned: 1, referenced: 0 });
 
     // 2. The key goes first: the stalled write under it fails (foreign key), changes nothing, and a retry works.
     const [g2] = keysOf(await dataKeyRows(t), dev.id);
@@ -232,7 +232,7 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     const failing = t.graphql(dev.token, UPDATE_SECRET, { input: { name: 'a', value: 'a-v3-under-a-pruned-key' } });
     expect(await late.looked).toBe(g2!.id);
     await rotateAndReencrypt(); // generation 3; generation 2 is unreferenced
-    expect(await t.app.services.keys.pruneDataKeys({ developerId: dev.id, actor: ACTOR })).toMatchObject({ pruned: 1, referenced: 0 });
+    expect(await t.app.ops.pruneDataKeys({ developerId: dev.id, actor: ACTOR })).toMatchObject({ pruned: 1, referenced: 0 });
     late.go();
     const failed = await failing;
     expect(failed.body.data?.r?.__typename).not.toBe('UpdateSecretPayload');
@@ -245,6 +245,6 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
   });
 
   it('an unknown developer is a NotFoundError', async () => {
-    await expect(t.app.services.keys.pruneDataKeys({ developerId: '01890000-0000-7000-8000-000000000000' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(t.app.ops.pruneDataKeys({ developerId: '01890000-0000-7000-8000-000000000000' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

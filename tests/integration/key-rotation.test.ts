@@ -13,7 +13,7 @@
  *   intact, concurrent writes during the job are not lost, retired data keys become droppable.
  */
 import { loadKeyProvider } from '../../src/crypto/load-provider';
-import type { RewrapProgress } from '../../src/crypto/key-rotation';
+import type { RewrapProgress } from '../../src/ops/progress';
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
 import { createApiKey, createSecret, mutate, query, updateSecret } from '../support/integration';
 import { startKeyProviderBackend, TEST_KEY_PROVIDER_KINDS, type TestKeyProviderKind } from '../support/key-provider-backends';
@@ -147,7 +147,7 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
       // Interrupted after two rows.
       const controller = new AbortController();
       const seen: RewrapProgress[] = [];
-      const interrupted = await t.app.services.keys.rewrapDataKeys({
+      const interrupted = await t.app.ops.rewrapDataKeys({
         batchSize: 2,
         signal: controller.signal,
         onProgress: (p) => {
@@ -160,12 +160,12 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
       expect((await dataKeyRows(t)).filter((k) => k.key_ref !== root.currentRef())).toHaveLength(2);
 
       // Resumed: the rest, the rows already done are skipped.
-      const resumed = await t.app.services.keys.rewrapDataKeys({ batchSize: 2 });
+      const resumed = await t.app.ops.rewrapDataKeys({ batchSize: 2 });
       expect(resumed).toMatchObject({ aborted: false, rewrapped: 2, current: rows.length - 2, failed: 0, raced: 0 });
       expect(resumed.from).toEqual({ [t.app.provider.name]: 2 });
 
       // Idempotent: nothing left to do.
-      const again = await t.app.services.keys.rewrapDataKeys();
+      const again = await t.app.ops.rewrapDataKeys();
       expect(again).toMatchObject({ rewrapped: 0, current: rows.length, failed: 0 });
 
       const after = await dataKeyRows(t);
@@ -231,12 +231,12 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
       const sealed = await ciphertexts(t);
       const total = (await dataKeyRows(t)).length;
 
-      const summary = await t.app.services.keys.rewrapDataKeys({ to: t.app.providers.forName('aws-kms'), batchSize: 3 });
+      const summary = await t.app.ops.rewrapDataKeys({ to: t.app.providers.forName('aws-kms'), batchSize: 3 });
       expect(summary).toMatchObject({ provider: 'aws-kms', rewrapped: 4, current: total - 4, failed: 0, aborted: false });
       expect(summary.from).toEqual({ local: 4 });
       expect(await providersOf(t)).toEqual(['aws-kms']);
       expect(await ciphertexts(t)).toEqual(sealed);
-      expect((await t.app.services.keys.rewrapDataKeys()).rewrapped).toBe(0);
+      expect((await t.app.ops.rewrapDataKeys()).rewrapped).toBe(0);
     } finally {
       await t.close();
     }
@@ -262,11 +262,11 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
       values.push('updated-during-the-move');
       expect(await providersOf(t)).toEqual(['aws-kms', 'vault-transit']);
 
-      const summary = await t.app.services.keys.rewrapDataKeys({ batchSize: 2 });
+      const summary = await t.app.ops.rewrapDataKeys({ batchSize: 2 });
       expect(summary).toMatchObject({ provider: 'vault-transit', failed: 0 });
       expect(summary.from).toEqual({ 'aws-kms': summary.rewrapped });
       expect(await providersOf(t)).toEqual(['vault-transit']);
-      expect((await t.app.services.keys.rewrapDataKeys()).rewrapped).toBe(0);
+      expect((await t.app.ops.rewrapDataKeys()).rewrapped).toBe(0);
     } finally {
       await t.close();
     }
@@ -288,7 +288,7 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
     const t = await start({ ...local, LOCKSMITH_KEY_PROVIDER: 'local' });
     try {
       const before = await dataKeyRows(t);
-      const error = await t.app.services.keys.rewrapDataKeys().catch((e: unknown) => e as Error);
+      const error = await t.app.ops.rewrapDataKeys().catch((e: unknown) => e as Error);
       expect(String((error as Error).message)).toMatch(/"vault-transit".*LOCKSMITH_PREVIOUS_KEY_PROVIDERS/);
       expect(await dataKeyRows(t)).toEqual(before);
     } finally {
@@ -302,7 +302,7 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
     await kms.stop();
     try {
       const before = await dataKeyRows(t);
-      const error = await t.app.services.keys.rewrapDataKeys({ to: target }).catch((e: unknown) => e as Error & { code?: string });
+      const error = await t.app.ops.rewrapDataKeys({ to: target }).catch((e: unknown) => e as Error & { code?: string });
       expect(error).toMatchObject({ code: 'KEY_SERVICE_UNAVAILABLE' });
       expect(await dataKeyRows(t)).toEqual(before);
     } finally {
@@ -366,7 +366,7 @@ describe.each(DATABASE_KINDS)('re-encrypting old versions on %s', (kind: Databas
       await concurrent;
       return get(...args);
     });
-    const summary = await t.app.services.keys.reencryptSecretVersions({
+    const summary = await t.app.ops.reencryptSecretVersions({
       batchSize: 100,
       onProgress: (p) => {
         if (p.scanned !== 1) return;
@@ -381,7 +381,7 @@ describe.each(DATABASE_KINDS)('re-encrypting old versions on %s', (kind: Databas
     await concurrent;
     spy.mockRestore();
     // Also writes racing the job from outside, on every secret.
-    await Promise.all([t.app.services.keys.reencryptSecretVersions(), ...[0, 1, 2].map((i) => write(`s${i}`, `s${i}-racing-value`))]);
+    await Promise.all([t.app.ops.reencryptSecretVersions(), ...[0, 1, 2].map((i) => write(`s${i}`, `s${i}-racing-value`))]);
 
     expect(summary).toMatchObject({ aborted: false, failed: 0, total: retired.length, scanned: retired.length });
     expect(summary.reencrypted + summary.raced).toBe(retired.length);
@@ -403,7 +403,7 @@ describe.each(DATABASE_KINDS)('re-encrypting old versions on %s', (kind: Databas
         expect([name, v, data.secretVersion.value]).toEqual([name, v, values[v - 1]]);
       }
     }
-    const again = await t.app.services.keys.reencryptSecretVersions({ developerId: dev.id });
+    const again = await t.app.ops.reencryptSecretVersions({ developerId: dev.id });
     expect(again).toMatchObject({ total: 0, scanned: 0, reencrypted: 0, unreferencedDataKeys: 2, developers: 1 });
 
     // The retired data keys are no longer needed: drop them, restart cold, everything reads.
@@ -416,7 +416,7 @@ describe.each(DATABASE_KINDS)('re-encrypting old versions on %s', (kind: Databas
   });
 
   it('an unknown developer is a NotFoundError', async () => {
-    await expect(t.app.services.keys.reencryptSecretVersions({ developerId: '01890000-0000-7000-8000-000000000000' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(t.app.ops.reencryptSecretVersions({ developerId: '01890000-0000-7000-8000-000000000000' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 
@@ -447,7 +447,7 @@ describe.each(DATABASE_KINDS)('damaged rows during the jobs on %s', (kind: Datab
       damaged[damaged.length - 1]! ^= 0xff;
       await t.app.db.updateTable('data_keys').set({ wrapped: damaged }).where('id', '=', victim.id).execute();
 
-      const summary = await t.app.services.keys.rewrapDataKeys();
+      const summary = await t.app.ops.rewrapDataKeys();
       expect(summary).toMatchObject({ rewrapped: rows.length - 1, failed: 1, aborted: false });
       const after = await dataKeyRows(t);
       expect(after.find((k) => k.id === victim.id)).toMatchObject({ key_ref: 'mk-one', rewrapped_at: null });
@@ -455,7 +455,7 @@ describe.each(DATABASE_KINDS)('damaged rows during the jobs on %s', (kind: Datab
       const warning = t.logs.find((l) => l.includes('could not be rewrapped'));
       expect(warning).toContain(victim.id);
       expect(t.logs.join('\n')).not.toContain(damaged.toString('base64'));
-      expect((await t.app.services.keys.rewrapDataKeys()).failed).toBe(1);
+      expect((await t.app.ops.rewrapDataKeys()).failed).toBe(1);
 
       // A version that does not open is counted and left as it is by the re-encrypt job.
       await t.app.db.updateTable('data_keys').set({ wrapped: Buffer.from(victim.wrapped) }).where('id', '=', victim.id).execute();
@@ -465,7 +465,7 @@ describe.each(DATABASE_KINDS)('damaged rows during the jobs on %s', (kind: Datab
       const broken = Buffer.from(version!.ciphertext!);
       broken[20]! ^= 0x01;
       await t.app.db.updateTable('secret_versions').set({ ciphertext: broken }).where('secret_id', '=', version!.secret_id).where('version', '=', 1).execute();
-      const reencrypted = await t.app.services.keys.reencryptSecretVersions({ developerId: dev.id });
+      const reencrypted = await t.app.ops.reencryptSecretVersions({ developerId: dev.id });
       expect(reencrypted).toMatchObject({ failed: 1, aborted: false });
       const [still] = await t.app.db.selectFrom('secret_versions').selectAll().where('secret_id', '=', version!.secret_id).where('version', '=', 1).execute();
       expect(Buffer.from(still!.ciphertext!).equals(broken)).toBe(true);

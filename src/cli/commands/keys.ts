@@ -2,25 +2,20 @@ import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { type Config, ConfigError, loadConfig } from '../../config';
-import { systemClock } from '../../clock';
-import { DataKeyRepository } from '../../crypto/data-key-repository';
-import { DataKeyService } from '../../crypto/data-keys';
-import { type KeyProvider, KeyProviderError, type KeyProviderOptions } from '../../crypto/key-provider';
-import { type KeyProviderSet, loadKeyProviderSet } from '../../crypto/key-provider-set';
-import {
-  type PruneProgress,
-  type PruneSummary,
-  type ReencryptProgress,
-  type ReencryptSummary,
-  type RewrapProgress,
-  type RewrapSummary,
-  type RotateAllProgress,
-  type RotateAllSummary,
-  KeyRotationService,
-  type RotationActor,
-} from '../../crypto/key-rotation';
+import { type Core, createCore } from '../../core';
+import { type KeyProvider, KeyProviderError } from '../../crypto/key-provider';
+import type { RotationActor } from '../../crypto/key-rotation';
 import { loadKeyProvider } from '../../crypto/load-provider';
-import { createDatabase, type Db, migrateToLatest } from '../../db/connect';
+import type {
+  PruneProgress,
+  PruneSummary,
+  ReencryptProgress,
+  ReencryptSummary,
+  RewrapProgress,
+  RewrapSummary,
+  RotateAllProgress,
+  RotateAllSummary,
+} from '../../ops/progress';
 import { KeyServiceUnavailableError, NotFoundError } from '../../errors';
 import { createLogger } from '../../logger';
 import { CliError, EXIT, UsageError } from '../exit-codes';
@@ -57,10 +52,10 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
     .action(async (opts: { developer?: string; all?: boolean; batch: number }, cmd: Command) => {
       if (!opts.developer && !opts.all) throw new UsageError('give --developer <id> or --all');
       const json = wantsJson(cmd);
-      await withOperator(io, async ({ service }) => {
+      await withOperator(io, async ({ services, ops }) => {
         const actor = operatorActor(io);
         if (opts.developer) {
-          const rotated = await service.rotateDataKey(opts.developer, actor);
+          const rotated = await services.keys.rotateDataKey(opts.developer, actor);
           if (json) return printJson(io, rotated);
           printFields(io, [
             ['developer', rotated.developerId],
@@ -73,7 +68,7 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
         const summary = await runJob<RotateAllSummary, RotateAllProgress>(
           io,
           'keys rotate',
-          (onProgress, signal) => service.rotateAll(actor, { batchSize: opts.batch, onProgress, signal }),
+          (onProgress, signal) => ops.rotateAll(actor, { batchSize: opts.batch, onProgress, signal }),
           (p) => `rotated ${p.rotated}, skipped ${p.skipped}`,
         );
         report(io, json, summary, [
@@ -93,7 +88,7 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
     .option('--batch <n>', 'data keys per database round trip', parseBatch, DEFAULT_BATCH)
     .action(async (opts: { to?: string; batch: number }, cmd: Command) => {
       const json = wantsJson(cmd);
-      await withOperator(io, async ({ service, providers, config, providerOptions, closeLater }) => {
+      await withOperator(io, async ({ ops, providers, config, providerOptions, closeLater }) => {
         let to: KeyProvider | undefined;
         if (opts.to !== undefined) {
           to = providers.has(opts.to) ? providers.forName(opts.to) : await loadKeyProvider(opts.to, providerOptions);
@@ -113,7 +108,7 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
         const summary = await runJob<RewrapSummary, RewrapProgress>(
           io,
           'keys rewrap',
-          (onProgress, signal) => service.rewrapDataKeys({ to, batchSize: opts.batch, onProgress, signal }),
+          (onProgress, signal) => ops.rewrapDataKeys({ to, batchSize: opts.batch, onProgress, signal }),
           (p) => `rewrapped ${p.rewrapped}, current ${p.current}${p.failed ? `, failed ${p.failed}` : ''}`,
         );
         const moved = Object.entries(summary.from).map(([name, n]) => `${n} from ${name}`).join(', ');
@@ -145,11 +140,11 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
     .option('--batch <n>', 'versions per database round trip', parseBatch, DEFAULT_BATCH)
     .action(async (opts: { developer?: string; batch: number }, cmd: Command) => {
       const json = wantsJson(cmd);
-      await withOperator(io, async ({ service }) => {
+      await withOperator(io, async ({ ops }) => {
         const summary = await runJob<ReencryptSummary, ReencryptProgress>(
           io,
           'keys reencrypt',
-          (onProgress, signal) => service.reencryptSecretVersions({ developerId: opts.developer, batchSize: opts.batch, onProgress, signal }),
+          (onProgress, signal) => ops.reencryptSecretVersions({ developerId: opts.developer, batchSize: opts.batch, onProgress, signal }),
           (p) => `re-encrypted ${p.reencrypted}${p.failed ? `, failed ${p.failed}` : ''}`,
         );
         report(io, json, summary, [
@@ -177,13 +172,13 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
     .action(async (opts: { developer?: string; dryRun?: boolean; batch: number }, cmd: Command) => {
       const json = wantsJson(cmd);
       const dryRun = Boolean(opts.dryRun);
-      await withOperator(io, async ({ service }) => {
+      await withOperator(io, async ({ ops }) => {
         const actor = operatorActor(io);
         const summary = await runJob<PruneSummary, PruneProgress>(
           io,
           'keys prune',
           (onProgress, signal) =>
-            service.pruneDataKeys({ developerId: opts.developer, dryRun, actor, batchSize: opts.batch, onProgress, signal }),
+            ops.pruneDataKeys({ developerId: opts.developer, dryRun, actor, batchSize: opts.batch, onProgress, signal }),
           (p) => `${dryRun ? 'would prune' : 'pruned'} ${p.pruned}, referenced ${p.referenced}`,
         );
         report(io, json, summary, [
@@ -202,17 +197,12 @@ export function registerKeysCommands(program: Command, io: CliIo = processIo()):
     });
 }
 
-interface Operator {
-  readonly config: Config;
-  readonly db: Db;
-  readonly providers: KeyProviderSet;
-  readonly providerOptions: KeyProviderOptions;
-  readonly service: KeyRotationService;
+interface Operator extends Core {
   /** Providers the command loaded on top of the configured set (--to), closed at the end. */
   closeLater(provider: KeyProvider): void;
 }
 
-/** Opens the database and providers as the server would, runs `fn`, and closes everything. */
+/** Opens the core (database and providers) as the server would, runs `fn`, and closes everything. */
 async function withOperator(io: CliIo, fn: (op: Operator) => Promise<void>): Promise<void> {
   let config: Config;
   try {
@@ -232,23 +222,17 @@ async function withOperator(io: CliIo, fn: (op: Operator) => Promise<void>): Pro
   }
   // Warnings only by default (provider retries, rows that fail): stderr also carries the progress bar.
   const logger = createLogger(io.env.LOCKSMITH_LOG_LEVEL || 'warn', io.stderr as unknown as Parameters<typeof createLogger>[1]);
-  const providerOptions: KeyProviderOptions = { env: config.env, dataDir: config.dataDir, production: config.production, logger };
-  const db = createDatabase(config.database);
   const extra: KeyProvider[] = [];
-  let providers: KeyProviderSet | undefined;
+  let core: Core | undefined;
   try {
     // The server applies pending migrations at start; so does this, with the same code.
-    await migrateToLatest(db);
-    providers = await loadKeyProviderSet(config.keyProvider, config.previousKeyProviders, providerOptions);
-    const dataKeys = new DataKeyService(providers, new DataKeyRepository(db), systemClock, config.dataKeyCache);
-    const service = new KeyRotationService({ db, dataKeys, clock: systemClock, logger });
-    await fn({ config, db, providers, providerOptions, service, closeLater: (p) => extra.push(p) });
+    core = await createCore(config, { logger });
+    await fn({ ...core, closeLater: (p) => extra.push(p) });
   } catch (error) {
     throw toCliError(error);
   } finally {
     await Promise.allSettled(extra.map((p) => p.close?.()));
-    await providers?.close();
-    await db.destroy();
+    await core?.close();
   }
 }
 

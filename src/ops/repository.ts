@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database, SecretVersionRow } from '../db/database';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Database, DataKeyRow, SecretVersionRow } from '../db/database';
 import { isForeignKeyViolation } from '../db/errors';
 
 export type RetiredVersion = Pick<SecretVersionRow, 'secret_id' | 'version' | 'data_key_id' | 'ciphertext'>;
@@ -12,11 +12,45 @@ export interface RetiredDataKey {
 }
 
 /**
- * SQL for the operator jobs (rotate --all, re-encrypt, prune). These scan across tenants on purpose,
- * like the purge job; every write is still scoped by developer id.
+ * `k.generation < (the newest generation of the row's developer)`, where `developerColumn` names
+ * the developer of the row being filtered: a data key (`k`) or a secret version (`v`).
  */
-export class KeyRotationRepository {
+function belowNewestGeneration(developerColumn: 'k.developer_id' | 'v.developer_id') {
+  return ({ eb, selectFrom }: ExpressionBuilder<Database & { k: Database['data_keys']; v: Database['secret_versions'] }, 'k' | 'v'>) =>
+    eb(
+      'k.generation',
+      '<',
+      selectFrom('data_keys as newest')
+        .select((e) => e.fn.max('newest.generation').as('g'))
+        .whereRef('newest.developer_id', '=', developerColumn),
+    );
+}
+
+/**
+ * SQL for the operator jobs (src/ops: rotate --all, rewrap, re-encrypt, prune). These scan across
+ * tenants on purpose, like the purge job; every write is still scoped by developer id.
+ */
+export class OperatorRepository {
   constructor(private readonly db: Kysely<Database>) {}
+
+  with(trx: Kysely<Database>): OperatorRepository {
+    return new OperatorRepository(trx);
+  }
+
+  /**
+   * Data keys of every developer in id order, strictly after `afterId` (the rewrap scan). Ids
+   * are UUIDv7, so a resumed scan walks the same order.
+   */
+  dataKeysAfter(afterId: string | null, limit: number): Promise<DataKeyRow[]> {
+    let q = this.db.selectFrom('data_keys').selectAll();
+    if (afterId !== null) q = q.where('id', '>', afterId);
+    return q.orderBy('id').limit(limit).execute();
+  }
+
+  async countDataKeys(): Promise<number> {
+    const row = await this.db.selectFrom('data_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
 
   async developerExists(developerId: string): Promise<boolean> {
     const row = await this.db.selectFrom('developers').select('id').where('id', '=', developerId).executeTakeFirst();
@@ -43,15 +77,7 @@ export class KeyRotationRepository {
       .innerJoin('data_keys as k', 'k.id', 'v.data_key_id')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('v.ciphertext', 'is not', null)
-      .where(({ eb, selectFrom }) =>
-        eb(
-          'k.generation',
-          '<',
-          selectFrom('data_keys as newest')
-            .select((e) => e.fn.max('newest.generation').as('g'))
-            .whereRef('newest.developer_id', '=', 'v.developer_id'),
-        ),
-      );
+      .where(belowNewestGeneration('v.developer_id'));
     if (developerId !== undefined) q = q.where('v.developer_id', '=', developerId);
     const row = await q.executeTakeFirstOrThrow();
     return Number(row.n);
@@ -139,15 +165,7 @@ export class KeyRotationRepository {
     let q = this.db
       .selectFrom('data_keys as k')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(({ eb, selectFrom }) =>
-        eb(
-          'k.generation',
-          '<',
-          selectFrom('data_keys as newest')
-            .select((e) => e.fn.max('newest.generation').as('g'))
-            .whereRef('newest.developer_id', '=', 'k.developer_id'),
-        ),
-      );
+      .where(belowNewestGeneration('k.developer_id'));
     if (developerId !== undefined) q = q.where('k.developer_id', '=', developerId);
     const row = await q.executeTakeFirstOrThrow();
     return Number(row.n);
