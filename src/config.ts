@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { JwtConfig } from './auth/jwt';
+import { parseNetworks } from './tasks/network/address-policy';
 
 /**
  * Environment -> typed configuration. Everything the core reads from the environment is here,
@@ -15,6 +16,15 @@ const booleanish = z
 
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be positive`);
+
+function networksParse(list: string): boolean {
+  try {
+    parseNetworks(list);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -45,6 +55,10 @@ const EnvSchema = z.object({
   LOCKSMITH_PURGE_INTERVAL_SECONDS: positiveInt('LOCKSMITH_PURGE_INTERVAL_SECONDS').default(3600),
   LOCKSMITH_CORS_ORIGINS: z.string().optional(),
   LOCKSMITH_TASK_ALLOWED_HOSTS: z.string().optional(),
+  LOCKSMITH_TASK_ALLOWED_NETWORKS: z
+    .string()
+    .refine(networksParse, { message: 'LOCKSMITH_TASK_ALLOWED_NETWORKS must be comma-separated CIDRs, e.g. 127.0.0.0/8,10.0.0.0/8' })
+    .optional(),
   LOCKSMITH_JWT_ISSUER: z.string().min(1).optional(),
   LOCKSMITH_JWT_JWKS_URL: z.url({ error: 'LOCKSMITH_JWT_JWKS_URL must be a URL' }).optional(),
   LOCKSMITH_JWT_AUDIENCE: z.string().min(1).optional(),
@@ -77,8 +91,10 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
   readonly corsOrigins: string[];
-  /** Hosts task tool calls may reach; empty allows any. */
+  /** Hosts task tool calls may reach; empty allows any public host. */
   readonly taskAllowedHosts: string[];
+  /** Non-public networks (CIDRs) tasks may reach anyway; by default only public unicast addresses. */
+  readonly taskAllowedNetworks: string[];
   /** JWT bearer tokens from a trusted issuer, when configured. */
   readonly jwt: JwtConfig | undefined;
   /** Versions kept per secret; older ones are destroyed (ciphertext erased). */
@@ -155,6 +171,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     taskAllowedHosts: (e.LOCKSMITH_TASK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim())
+      .filter(Boolean),
+    taskAllowedNetworks: (e.LOCKSMITH_TASK_ALLOWED_NETWORKS ?? '')
+      .split(',')
+      .map((n) => n.trim())
       .filter(Boolean),
     jwt:
       e.LOCKSMITH_JWT_ISSUER && e.LOCKSMITH_JWT_JWKS_URL

@@ -14,13 +14,14 @@ import { DeveloperService } from './developers/service';
 import { OperatorJobs } from './ops/operator-jobs';
 import { SecretService } from './secrets/service';
 import { llmConfigFromEnv } from './tasks/llm-providers';
+import type { Resolver } from './tasks/network/guarded-fetch';
 import { TaskService } from './tasks/task-service';
 
 export interface CoreDeps {
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** Outbound HTTP for task tool and LLM calls (default: the global fetch). */
-  readonly fetch?: typeof globalThis.fetch;
+  /** Name resolution for task tool and LLM calls (default: the system resolver). */
+  readonly resolve?: Resolver;
 }
 
 /** Everything the server and the operator CLI share: database, key providers, services. */
@@ -73,9 +74,10 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
       keys,
       tasks: new TaskService({
         secrets,
-        fetch: deps.fetch ?? globalThis.fetch,
         llm: llmConfigFromEnv(config.env),
         allowedHosts: config.taskAllowedHosts,
+        allowedNetworks: config.taskAllowedNetworks,
+        resolve: deps.resolve,
       }),
     };
     const ops = new OperatorJobs({ db, dataKeys, rotation: keys, clock, logger });

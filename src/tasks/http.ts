@@ -5,7 +5,19 @@
  * streaming, so an oversized body is never buffered whole.
  */
 
-export type StepFailureCode = 'timeout' | 'too_large' | 'http_status' | 'network' | 'invalid_request' | 'invalid_response';
+import { NETWORK_POLICY_CODE } from './network/guarded-fetch';
+
+export type StepFailureCode =
+  | 'timeout'
+  | 'too_large'
+  | 'http_status'
+  | 'network'
+  /** The server's network policy refused the destination; nothing was sent. */
+  | 'policy'
+  /** A secret (or data derived from it) would have gone to a host it is not bound to. */
+  | 'secret_denied'
+  | 'invalid_request'
+  | 'invalid_response';
 
 export class StepFailure extends Error {
   override readonly name = 'StepFailure';
@@ -61,6 +73,7 @@ export async function fetchLimited(fetchImpl: typeof fetch, url: string, init: R
     res = await fetchImpl(url, { ...init, signal, redirect: 'manual' });
   } catch (err) {
     if (signal.aborted) throw abortFailure(signal);
+    if ((err as { code?: unknown } | null)?.code === NETWORK_POLICY_CODE) throw new StepFailure((err as Error).message, 'policy');
     throw new StepFailure(`request failed: ${networkMessage(err)}`, 'network');
   }
   try {

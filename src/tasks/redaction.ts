@@ -142,10 +142,10 @@ export class Redactor {
         set(out);
         for (const key of Object.keys(src)) {
           const k = this.redact(key);
-          stack.push([
-            (src as Record<string, unknown>)[key],
-            (v) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true }),
-          ]);
+          // Define each key now, in source order, and fill its value when the stack gets to
+          // it: the stack pops children last-first, so defining keys there reversed objects.
+          Object.defineProperty(out, k, { value: null, enumerable: true, writable: true, configurable: true });
+          stack.push([(src as Record<string, unknown>)[key], (v) => (out[k] = v)]);
         }
       } else if (typeof src === 'bigint' || typeof src === 'symbol' || typeof src === 'function') {
         set(this.redact(String(src)));

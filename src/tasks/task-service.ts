@@ -4,14 +4,19 @@ import type { SecretService } from '../secrets/service';
 import type { LlmConfig } from './llm-providers';
 import { type RunLimits, runTask, type TaskLogger, type TaskRunResult } from './runner';
 import { type TaskValidation, validateTask } from './validate';
+import { AddressPolicy, parseNetworks } from './network/address-policy';
+import { createGuardedFetch, type Resolver } from './network/guarded-fetch';
 
 export interface TaskServiceDeps {
   readonly secrets: SecretService;
-  readonly fetch: typeof fetch;
   readonly llm: LlmConfig;
   readonly limits?: Partial<RunLimits>;
-  /** Hosts tool calls may reach (`api.example.com`, `*.example.com`); empty allows any host. */
+  /** Hosts tool calls may reach (`api.example.com`, `*.example.com`); empty allows any public host. */
   readonly allowedHosts: readonly string[];
+  /** Non-public networks (CIDRs) runs may reach anyway (LOCKSMITH_TASK_ALLOWED_NETWORKS). */
+  readonly allowedNetworks: readonly string[];
+  /** Name resolution for outbound calls; the system resolver unless a test injects one. */
+  readonly resolve?: Resolver;
 }
 
 /**
@@ -20,9 +25,12 @@ export interface TaskServiceDeps {
  */
 export class TaskService {
   private readonly allowUrl: (url: URL) => boolean;
+  private readonly fetch: typeof fetch;
 
   constructor(private readonly deps: TaskServiceDeps) {
     this.allowUrl = hostPolicy(deps.allowedHosts);
+    const guarded = createGuardedFetch({ addresses: new AddressPolicy(parseNetworks(deps.allowedNetworks)), resolve: deps.resolve });
+    this.fetch = guarded as typeof fetch;
   }
 
   validate(actor: Actor, task: unknown): Promise<TaskValidation> {
@@ -36,7 +44,7 @@ export class TaskService {
           exists: (names) => this.deps.secrets.existingNames(actor, names),
           reveal: (names) => this.deps.secrets.revealForTask(actor, names),
         },
-        fetch: this.deps.fetch,
+        fetch: this.fetch,
         llm: this.deps.llm,
         limits: this.deps.limits,
         logger,

@@ -15,7 +15,7 @@ describe('locksmith tasks run (real CLI, real server, loopback fakes)', () => {
   let server: ServerProcess;
   let dir: string;
 
-  const cli = (args: string[]) =>
+  const cli = (args: string[], input = '') =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), ...args], {
         cwd: dir,
@@ -32,12 +32,13 @@ describe('locksmith tasks run (real CLI, real server, loopback fakes)', () => {
       child.stdout.on('data', (c) => (stdout += String(c)));
       child.stderr.on('data', (c) => (stderr += String(c)));
       child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input);
     });
 
   beforeAll(async () => {
     api = await startFakeHttp();
     dir = mkdtempSync(join(tmpdir(), 'locksmith-cli-tasks-'));
-    server = await startServerProcess(join(dir, 'data'), { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1` });
+    server = await startServerProcess(join(dir, 'data'), { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1`, LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8' });
     const weatherFile = join(dir, 'weather.txt');
     writeFileSync(weatherFile, WEATHER_KEY);
     expect((await cli(['secrets', 'create', '--name', 'weather_api_key', '--value-file', weatherFile])).code).toBe(0);
@@ -86,5 +87,16 @@ steps:
       expect(output).not.toContain(OPENAI_KEY);
     }
     expect(ran.stdout).toContain('[secret:weather_api_key]');
+  }, 60_000);
+
+  it('reads a task from stdin ("-"), names it as stdin in messages, and keeps object keys in order', async () => {
+    const ran = await cli(['tasks', 'run', '-'], 'steps:\n  - kind: evaluate\n    evaluate: { city: "$ \'Paris\'", temp_c: "$ 21", wind: "$ 3" }\n');
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toContain('{"city":"Paris","temp_c":21,"wind":3}');
+
+    const invalid = await cli(['tasks', 'validate', '-'], 'steps:\n  - kind: nope\n');
+    expect(invalid.code).not.toBe(0);
+    expect(invalid.stderr).toContain('the task on stdin is not a valid task');
+    expect(invalid.stderr).not.toMatch(/(^|\s)- is not a valid task/);
   }, 60_000);
 });

@@ -181,4 +181,29 @@ steps:
       await strict.close();
     }
   });
+
+  it('refuses loopback by default: the network policy is on unless LOCKSMITH_TASK_ALLOWED_NETWORKS lists the range', async () => {
+    const closed = await startTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_NETWORKS: '' } });
+    try {
+      const d = await closed.createDeveloper();
+      const port = new URL(api.url).port;
+      for (const host of ['127.0.0.1', '2130706433', '[::ffff:127.0.0.1]', 'localhost']) {
+        const task = { tools: [{ name: 't', type: 'api_call', api_call: { method: 'GET', url: `http://${host}:${port}/echo/x` } }], steps: [{ kind: 'tool_call', tool: 't' }] };
+        const { body } = await closed.graphql(d.token, RUN, { task });
+        expect(body.data.runTask.run.status).toBe('FAILED');
+        expect(body.data.runTask.run.steps[0].error).toContain('network policy');
+      }
+      expect(api.requests).toEqual([]);
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('returns object keys in the order the step built them', async () => {
+    const task = 'steps:\n  - kind: evaluate\n    evaluate: { city: "$ \'Paris\'", temp_c: "$ 21", nested: "$ {\'b\': 1, \'a\': 2, \'c\': 3}" }\n';
+    const { body } = await t.graphql(dev.token, RUN, { task });
+    const output = body.data.runTask.run.steps[0].output;
+    expect(Object.keys(output)).toEqual(['city', 'temp_c', 'nested']);
+    expect(Object.keys(output.nested)).toEqual(['b', 'a', 'c']);
+  });
 });

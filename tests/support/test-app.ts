@@ -80,6 +80,8 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     LOCKSMITH_DATA_DIR: db.dataDir,
     LOCKSMITH_ADMIN_TOKEN: adminToken,
     LOCKSMITH_LOG_LEVEL: 'debug',
+    // Task tests talk to loopback fakes; tests of the network policy pass '' to switch it off.
+    LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...keyBackend?.env,
     ...options.env,
   });

@@ -13,12 +13,15 @@ import type { RuntimeFactory } from '../runtime';
  * server-side ([secret:NAME]); the CLI prints them as they come.
  */
 
+/** How messages name the task's source: "-" is stdin, not a file called "-". */
+const sourceName = (file: string) => (file === '-' ? 'the task on stdin' : file);
+
 async function readTask(io: CliIo, file: string): Promise<string> {
   try {
-    return decodeUtf8(file === '-' ? await readStdin(io) : readFileSync(file), file);
+    return decodeUtf8(file === '-' ? await readStdin(io) : readFileSync(file), sourceName(file));
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new UsageError(`cannot read ${sourceName(file)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }
 
@@ -55,7 +58,7 @@ export function registerTasks(program: Command, runtime: RuntimeFactory): void {
       if (rt.json) printJson(rt.io, result);
       else if (result.valid) printLine(rt.io, `valid; uses secrets: ${result.secrets.join(', ') || '(none)'}`);
       else for (const problem of result.problems) note(rt.io, describeProblem(problem));
-      if (!result.valid) throw new CliError(`${file} is not a valid task (${plural(result.problems.length, 'problem')})`, EXIT.USAGE);
+      if (!result.valid) throw new CliError(`${sourceName(file)} is not a valid task (${plural(result.problems.length, 'problem')})`, EXIT.USAGE);
     });
 
   tasks
@@ -84,7 +87,7 @@ export function registerTasks(program: Command, runtime: RuntimeFactory): void {
       if (run.status === 'FAILED') {
         // A task that never started because it is invalid is a validation error, like `tasks validate`.
         const invalid = run.problems.length > 0 && run.steps.length === 0;
-        if (invalid && !rt.json) throw new CliError(`${file} is not a valid task (${plural(run.problems.length, 'problem')})`, EXIT.USAGE);
+        if (invalid && !rt.json) throw new CliError(`${sourceName(file)} is not a valid task (${plural(run.problems.length, 'problem')})`, EXIT.USAGE);
         throw new CliError(run.error ?? 'the task failed', invalid ? EXIT.USAGE : EXIT.TASK_FAILED);
       }
     });
