@@ -1,70 +1,252 @@
 /**
- * Load benchmark: GraphQL operations through yoga.fetch against a real database, each reported
- * as throughput and as a ratio to a baseline measured in the same run (a trivial authenticated
- * query), so numbers compare across noisy machines. `npm run bench [-- sqlite|mysql] [-- --n 2000]`
+ * Load benchmark: real server processes driven over HTTP by autocannon, each scenario reported
+ * next to two ceilings measured in the same run (a bare node:http + driver + AES-GCM server, and
+ * a bare graphql-yoga server doing the same point select), so results compare across noisy
+ * machines by ratio. Writes bench/results.md and bench/throughput.svg.
+ *
+ *   npm run bench                           SQLite and MariaDB, 1/8/32 connections (~5 min)
+ *   npm run bench -- --quick                1 s per run, 32 connections only (a smoke run)
+ *   npm run bench -- --db mysql --connections 32 --only reveal,ceiling-yoga --duration 5
+ *   npm run bench -- --profile              also writes a V8 CPU profile of locksmith to bench/profiles/
+ *   npm run bench -- --scale                the scale mode instead (bench/scale.ts)
  */
-import { performance } from 'node:perf_hooks';
-import { createTestDatabase, type DatabaseKind } from '../tests/support/databases';
-import { startTestApp, type TestApp } from '../tests/support/test-app';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../tests/support/databases';
+import { openRaw } from '../tests/support/raw-db';
+import { runScale } from './scale';
+import { measureWriteCeiling } from './write-ceiling';
+import { type BenchProcess, startProcess } from './processes';
+import { type KindResults, type Measurement, renderChart, renderResults } from './report';
+import { SCENARIOS, type Scenario, SECRETS_PER_TENANT, seedName, TENANTS, TOOL_SECRET } from './scenarios';
 
-const kinds = process.argv.slice(2).filter((a): a is DatabaseKind => a === 'sqlite' || a === 'mysql');
-const nArg = process.argv.indexOf('--n');
-const N = nArg > 0 ? Number(process.argv[nArg + 1]) : 1000;
-const CONCURRENCY = 8;
-
-async function measure(label: string, n: number, op: (i: number) => Promise<void>): Promise<{ label: string; opsPerSec: number }> {
-  for (let i = 0; i < Math.min(50, n); i++) await op(i); // warm up JIT, caches, pool
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < n) await op(next++);
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { label, opsPerSec: n / seconds };
+interface Options {
+  kinds: DatabaseKind[];
+  connections: number[];
+  durationS: number;
+  warmupS: number;
+  only: string[] | null;
+  profile: boolean;
+  poolSize: number;
+  out: string;
 }
 
-async function benchKind(kind: DatabaseKind) {
-  const database = await createTestDatabase(kind);
-  const t: TestApp = await startTestApp(kind, { database, env: { LOCKSMITH_LOG_LEVEL: 'warn', LOCKSMITH_DB_POOL_SIZE: '10' } });
-  const { token } = await t.createDeveloper('bench');
-  const ok = async (query: string, variables?: Record<string, unknown>) => {
-    const r = await t.graphql(token, query, variables);
-    if (r.body.errors) throw new Error(JSON.stringify(r.body.errors));
-    return r.body;
+function parseArgs(argv: string[]): Options {
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
   };
-  for (let i = 0; i < 200; i++) {
-    await ok(`mutation($n: String!) { createSecret(input: { name: $n, value: "value-of-bench-secret", metadata: { env: "prod" } }) { __typename } }`, {
-      n: `seed_${String(i).padStart(4, '0')}`,
-    });
-  }
-  const callsBefore = t.app.dataKeys.stats.providerCalls;
-  const results = [
-    await measure('baseline: { me { id } }', N, () => ok('{ me { id } }').then(() => undefined)),
-    await measure('secret metadata', N, (i) => ok(`{ secret(name: "seed_${String(i % 200).padStart(4, '0')}") { name version metadata } }`).then(() => undefined)),
-    await measure('reveal value (audited)', N, (i) => ok(`{ secret(name: "seed_${String(i % 200).padStart(4, '0')}") { value } }`).then(() => undefined)),
-    await measure('list 50 by metadata', Math.ceil(N / 4), () => ok(`{ secrets(first: 50, filter: { metadata: { env: "prod" } }) { edges { node { name } } } }`).then(() => undefined)),
-    await measure('create secret', Math.ceil(N / 2), (i) =>
-      ok(`mutation($n: String!) { createSecret(input: { name: $n, value: "v" }) { __typename } }`, { n: `new_${i}_${Date.now()}` }).then(() => undefined),
-    ),
-    await measure('update value', Math.ceil(N / 2), (i) =>
-      ok(`mutation($n: String!) { updateSecret(input: { name: $n, value: "changed" }) { __typename } }`, { n: `seed_${String(i % 200).padStart(4, '0')}` }).then(() => undefined),
-    ),
-  ];
-  const providerCalls = t.app.dataKeys.stats.providerCalls - callsBefore;
-  await t.close();
-  await database.drop();
-
-  const baseline = results[0]!.opsPerSec;
-  console.log(`\n${kind} (n=${N}, concurrency ${CONCURRENCY}, Node ${process.version})`);
-  console.log('operation'.padEnd(28) + 'ops/s'.padStart(10) + '   vs baseline');
-  for (const r of results) console.log(r.label.padEnd(28) + r.opsPerSec.toFixed(0).padStart(10) + `   ${(r.opsPerSec / baseline).toFixed(2)}x`);
-  console.log(`key-provider calls during the run: ${providerCalls}`);
+  const quick = argv.includes('--quick');
+  const db = value('--db');
+  return {
+    kinds: db ? (db.split(',') as DatabaseKind[]) : ['sqlite', 'mysql'],
+    connections: (value('--connections') ?? (quick ? '32' : '1,8,32')).split(',').map(Number),
+    durationS: Number(value('--duration') ?? (quick ? 1 : 4)),
+    warmupS: Number(value('--warmup') ?? 1),
+    only: value('--only')?.split(',') ?? null,
+    profile: argv.includes('--profile'),
+    poolSize: Number(value('--pool') ?? process.env.LOCKSMITH_DB_POOL_SIZE ?? 10),
+    out: value('--out') ?? join(__dirname, quick ? 'results-quick.md' : 'results.md'),
+  };
 }
+
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 43000);
+const ROOT = join(__dirname, '..');
 
 async function main() {
-  for (const kind of kinds.length ? kinds : (['sqlite', 'mysql'] as DatabaseKind[])) await benchKind(kind);
+  const options = parseArgs(process.argv.slice(2));
+  if (process.argv.includes('--scale')) {
+    return runScale(process.argv.slice(2));
+  }
+  const started = Date.now();
+  const tool = await startToolServer(PORT_BASE + 9);
+  const results: KindResults[] = [];
+  try {
+    for (const kind of options.kinds) results.push(await benchKind(kind, options, tool.url));
+  } finally {
+    tool.server.close();
+  }
+  const meta = {
+    node: process.version,
+    date: new Date().toISOString(),
+    durationS: options.durationS,
+    poolSize: options.poolSize,
+    wallS: Math.round((Date.now() - started) / 1000),
+    connections: options.connections,
+  };
+  writeFileSync(options.out, renderResults(results, meta));
+  writeFileSync(options.out.replace(/\.md$/, '.svg').replace('results', 'throughput'), renderChart(results, options.connections));
+  console.log(`\nwrote ${options.out} (${meta.wallS} s)`);
+}
+
+async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string): Promise<KindResults> {
+  const database = await createTestDatabase(kind);
+  const ceilingDb = await createTestDatabase(kind);
+  const processes: BenchProcess[] = [];
+  try {
+    const adminToken = `lsa_bench_${randomBytes(24).toString('hex')}`;
+    const dbUrl = kind === 'sqlite' ? `sqlite:${database.location}` : database.location;
+    const ceilingUrl = kind === 'sqlite' ? `sqlite:${ceilingDb.location}` : ceilingDb.location;
+    const profileDir = join(__dirname, 'profiles');
+    if (options.profile) mkdirSync(profileDir, { recursive: true });
+    const locksmith = await startProcess(
+      join(ROOT, 'src', 'server.ts'),
+      PORT_BASE + 1,
+      {
+        NODE_ENV: 'production',
+        LOCKSMITH_HOST: '127.0.0.1',
+        LOCKSMITH_PORT: String(PORT_BASE + 1),
+        LOCKSMITH_DATA_DIR: database.dataDir,
+        LOCKSMITH_DATABASE_URL: dbUrl,
+        LOCKSMITH_DB_POOL_SIZE: String(options.poolSize),
+        LOCKSMITH_ADMIN_TOKEN: adminToken,
+        LOCKSMITH_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+        LOCKSMITH_LOG_LEVEL: 'warn',
+        // The tool server is on loopback, which task calls may not reach by default.
+        LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8',
+        LOCKSMITH_TASK_ALLOWED_HOSTS: '127.0.0.1',
+      },
+      options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=locksmith-${kind}-${Date.now()}.cpuprofile`] : [],
+    );
+    processes.push(locksmith);
+    const ceilingEnv = (mode: string, port: number) => ({
+      CEILING_MODE: mode,
+      CEILING_PORT: String(port),
+      CEILING_DB: ceilingUrl,
+      CEILING_POOL: String(options.poolSize),
+      CEILING_ROWS: String(SECRETS_PER_TENANT),
+    });
+    const raw = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), PORT_BASE + 2, ceilingEnv('raw', PORT_BASE + 2));
+    processes.push(raw);
+    const yoga = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), PORT_BASE + 3, ceilingEnv('yoga', PORT_BASE + 3));
+    processes.push(yoga);
+
+    console.log(`\n${kind}: seeding ${TENANTS} tenants x ${SECRETS_PER_TENANT} secrets`);
+    const tokens = await seed(locksmith.url, adminToken);
+    const writeCeiling = await measureWriteCeiling(database, kind);
+    console.log(`${kind}: bare transaction of create rows: ${writeCeiling.toFixed(0)} creates/s`);
+
+    const urls = { locksmith: locksmith.url, raw: raw.url, yoga: yoga.url };
+    const scenarios = SCENARIOS.filter((s) => !options.only || options.only.includes(s.name));
+    const measurements: Measurement[] = [];
+    for (const s of scenarios) {
+      await smokeCheck(urls[s.target], s, tokens, toolUrl);
+      if (options.warmupS > 0) await load(urls[s.target], s, tokens, toolUrl, 8, options.warmupS);
+    }
+    // Connections outermost: each level measures every scenario and both ceilings back to back,
+    // so a ratio compares numbers taken within seconds of each other.
+    for (const connections of options.connections) {
+      for (const s of scenarios) {
+        const auditBefore = s.name === 'reveal' ? await countReveals(database) : 0;
+        const m = await load(urls[s.target], s, tokens, toolUrl, connections, options.durationS);
+        if (s.name === 'reveal') m.audited = (await countReveals(database)) - auditBefore;
+        measurements.push(m);
+        console.log(
+          `${kind} ${String(connections).padStart(2)} conns  ${s.name.padEnd(13)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}` +
+            (m.audited !== undefined ? `  audited ${m.audited}/${m.ok}` : ''),
+        );
+      }
+    }
+    return { kind, measurements, writeCeiling };
+  } catch (error) {
+    await new Promise((r) => setTimeout(r, 500));
+    for (const p of processes) console.error(p.output().slice(-4000));
+    throw error;
+  } finally {
+    for (const p of processes.reverse()) await p.stop();
+    await database.drop();
+    await ceilingDb.drop();
+  }
+}
+
+/** One request through plain fetch first: a scenario that fails outright should say why. */
+async function smokeCheck(url: string, s: Scenario, tokens: string[], toolUrl: string): Promise<void> {
+  const [first] = s.requests({ tokens, toolUrl });
+  const setup = first!.setupRequest as ((req: autocannon.Request, context: object) => autocannon.Request) | undefined;
+  const req = setup ? setup({ ...first! }, {}) : first!;
+  const response = await fetch(url + req.path, { method: 'POST', headers: req.headers as Record<string, string>, body: req.body as string });
+  const text = await response.text();
+  if (!response.ok || (s.failure && s.failure.test(text))) throw new Error(`scenario ${s.name} fails: ${response.status} ${text.slice(0, 500)}`);
+}
+
+async function load(url: string, s: Scenario, tokens: string[], toolUrl: string, connections: number, durationS: number): Promise<Measurement> {
+  let failed = 0;
+  const requests = s.requests({ tokens, toolUrl }).map((r) => ({
+    ...r,
+    onResponse: (status: number, body: string) => {
+      if (status === 200 && s.failure && s.failure.test(body)) failed++;
+    },
+  }));
+  const result = await autocannon({ url, connections, duration: durationS, requests, timeout: 10 });
+  const errors = failed + result.errors + result.timeouts + result.non2xx;
+  return {
+    scenario: s.name,
+    label: s.label,
+    connections,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors,
+    ok: result['2xx'] - failed,
+  };
+}
+
+async function gql(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<any> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const json = (await response.json()) as any;
+  if (json.errors) throw new Error(JSON.stringify(json.errors));
+  return json.data;
+}
+
+/** Tenants with their API keys and SECRETS_PER_TENANT secrets each (half env=prod), over the API. */
+async function seed(url: string, adminToken: string): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let t = 0; t < TENANTS; t++) {
+    const data = await gql(url, adminToken, 'mutation($n: String!) { createDeveloper(input: { name: $n }) { ... on CreateDeveloperPayload { apiKey { token } } ... on Error { message } } }', {
+      n: `bench-${t}`,
+    });
+    tokens.push(data.createDeveloper.apiKey.token);
+  }
+  await Promise.all(
+    tokens.map(async (token) => {
+      for (let i = 0; i < SECRETS_PER_TENANT; i++) {
+        await gql(url, token, 'mutation($n: String!, $m: JSON) { createSecret(input: { name: $n, value: $n, metadata: $m }) { __typename } }', {
+          n: seedName(i),
+          m: { env: i % 2 === 0 ? 'prod' : 'dev', team: `t${i % 4}` },
+        });
+      }
+      await gql(url, token, 'mutation($n: String!) { createSecret(input: { name: $n, value: "tool-key-value" }) { __typename } }', { n: TOOL_SECRET });
+    }),
+  );
+  return tokens;
+}
+
+async function countReveals(database: TestDatabase): Promise<number> {
+  const db = await openRaw(database);
+  try {
+    const [row] = await db.all("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'secret.reveal'");
+    return Number(row!.n);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The loopback HTTP API the runTask scenario's tool calls. */
+async function startToolServer(port: number): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  return { url: `http://127.0.0.1:${port}`, server };
 }
 
 main().catch((error) => {

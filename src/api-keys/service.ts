@@ -7,6 +7,7 @@ import type { ApiKeyRow, Database } from '../db/database';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { newId } from '../ids';
 import { ApiKeyRepository } from './repository';
+import { DEFAULT_VERIFIED_KEY_CACHE, type VerifiedKey, VerifiedKeyCache, type VerifiedKeyCacheOptions } from './verified-key-cache';
 
 export interface ApiKey {
   readonly id: string;
@@ -39,8 +40,17 @@ const KEY_NAME = /^[\w .:@/-]{1,128}$/;
 export class ApiKeyService {
   private readonly repo: ApiKeyRepository;
 
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock }) {
+  /** Verified keys by token hash: most requests authenticate without a database round trip. */
+  private readonly verified: VerifiedKeyCache;
+
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; cache?: VerifiedKeyCacheOptions }) {
     this.repo = new ApiKeyRepository(deps.db);
+    this.verified = new VerifiedKeyCache(deps.clock, deps.cache ?? DEFAULT_VERIFIED_KEY_CACHE);
+  }
+
+  /** Cache hits and misses of authentication (metrics, tests). */
+  get cacheStats(): { readonly hits: number; readonly misses: number } {
+    return this.verified.stats;
   }
 
   /**
@@ -90,6 +100,16 @@ export class ApiKeyService {
 
   async revoke(actor: Actor, id: unknown): Promise<ApiKey> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 64) throw new ValidationError('id', 'id must be an API key id');
+    try {
+      return await this.revokeIn(actor, id);
+    } finally {
+      // Evicted after the commit (and on failure too, harmlessly): a request that reads the
+      // row after this point sees the revocation. Other nodes notice within the cache TTL.
+      this.verified.evictDeveloper(actor.developerId);
+    }
+  }
+
+  private revokeIn(actor: Actor, id: string): Promise<ApiKey> {
     return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const existing = await repo.findById(actor.developerId, id);
@@ -112,21 +132,38 @@ export class ApiKeyService {
     return (await this.repo.list(developerId)).map(toApiKey);
   }
 
-  /** Resolves a bearer token to a principal; null for unknown, revoked or expired keys. */
+  /**
+   * Resolves a bearer token to a principal; null for unknown, revoked or expired keys. A key
+   * verified in the last few seconds is served from memory (see VerifiedKeyCache); `last_used_at`
+   * is written at most once per key per TOUCH_INTERVAL_MS.
+   */
   async authenticate(token: string): Promise<Principal | null> {
-    const row = await this.repo.findByTokenHash(hashToken(token));
+    const tokenHash = hashToken(token);
+    const key = await this.verified.get(tokenHash, () => this.verify(tokenHash));
+    if (!key) return null;
     const now = this.deps.clock.now();
-    if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return null;
-    if (row.last_used_at === null || now - row.last_used_at > TOUCH_INTERVAL_MS) {
-      await this.repo.touch(row.id, now);
+    if (key.lastUsedAt === null || now - key.lastUsedAt > TOUCH_INTERVAL_MS) {
+      key.lastUsedAt = now; // before the write: concurrent requests do not all touch
+      await this.repo.touch(key.id, now);
     }
+    return { kind: 'developer', developerId: key.developerId, actorId: key.id, scopes: parseScopes(key.scopes) };
+  }
+
+  private async verify(tokenHash: string): Promise<VerifiedKey | null> {
+    const row = await this.repo.findByTokenHash(tokenHash);
+    if (!row || row.revoked_at !== null) return null;
     return {
-      kind: 'developer',
+      id: row.id,
       developerId: row.developer_id,
-      actorId: row.id,
-      scopes: new Set(row.scopes.split(' ').filter(isScope)),
+      scopes: row.scopes,
+      expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+      lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     };
   }
+}
+
+function parseScopes(scopes: string): Set<Scope> {
+  return new Set(scopes.split(' ').filter(isScope));
 }
 
 function checkScopes(scopes: readonly string[]): Scope[] {

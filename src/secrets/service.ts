@@ -134,7 +134,7 @@ export class SecretService {
         const repo = this.repo.with(trx);
         await repo.insertSecret(row);
         await this.insertVersion(repo, actor, dataKey, id, 1, plaintext, now);
-        await repo.replaceMetadata(actor.developerId, id, metadata);
+        await repo.insertMetadata(actor.developerId, id, metadata);
         await this.audit(trx, actor, now, { action: 'secret.create', secretName: name, version: 1 });
       });
     } catch (error) {

@@ -1,0 +1,1 @@
+export async function runScale(_argv: string[]): Promise<void> { throw new Error('todo'); }
