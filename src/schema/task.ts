@@ -7,6 +7,19 @@ import { WRITE_ERRORS } from './errors';
 
 const TaskRunStatus = builder.enumType('TaskRunStatus', { values: ['SUCCEEDED', 'FAILED'] as const });
 
+const TaskErrorCodeRef = builder.enumType('TaskErrorCode', {
+  description: 'Why a run or step failed. The three limits are hard: the run is stopped, whatever it was doing.',
+  values: {
+    TASK_TIME_LIMIT: { description: 'A time or evaluation budget ran out (expression, step, run, or the hard wall-clock limit).' },
+    TASK_MEMORY_LIMIT: { description: 'The run needed more memory (heap, string or collection size) than it may use.' },
+    TASK_OUTPUT_LIMIT: { description: 'A response, step output or run output exceeded its size limit.' },
+    TASK_NETWORK_POLICY: { description: "The server's network policy refused the destination; nothing was sent." },
+    TASK_SECRET_DENIED: { description: "A secret, or data derived from it, would have gone to a host outside its allowedHosts; nothing was sent." },
+    TASK_INVALID: { description: 'The task did not validate; see problems.' },
+    TASK_STEP_FAILED: { description: 'Any other step failure (HTTP status, bad expression, ...).' },
+  } as const,
+});
+
 const TaskProblemRef = builder.objectRef<TaskProblem>('TaskProblem').implement({
   fields: (t) => ({
     message: t.exposeString('message'),
@@ -23,6 +36,7 @@ const TaskStepResultRef = builder.objectRef<TaskStepResult>('TaskStepResult').im
     status: t.field({ type: TaskRunStatus, resolve: (s) => s.status }),
     output: t.field({ type: 'JSON', nullable: true, description: 'Every secret value is redacted as [secret:NAME].', resolve: (s) => s.output }),
     error: t.exposeString('error', { nullable: true }),
+    errorCode: t.field({ type: TaskErrorCodeRef, nullable: true, resolve: (s) => s.errorCode }),
   }),
 });
 
@@ -32,6 +46,7 @@ const TaskRunRef = builder.objectRef<TaskRunResult>('TaskRun').implement({
     steps: t.field({ type: [TaskStepResultRef], resolve: (r) => r.steps }),
     usedSecrets: t.exposeStringList('usedSecrets', { description: 'Names of the secrets this run decrypted (never values).' }),
     error: t.exposeString('error', { nullable: true }),
+    errorCode: t.field({ type: TaskErrorCodeRef, nullable: true, description: 'Why the run failed, for callers that branch on it.', resolve: (r) => r.errorCode }),
     problems: t.field({ type: [TaskProblemRef], description: 'Why the task did not start, when it was invalid.', resolve: (r) => r.problems }),
   }),
 });
@@ -40,6 +55,11 @@ const TaskValidationRef = builder.objectRef<TaskValidation>('TaskValidation').im
   fields: (t) => ({
     valid: t.exposeBoolean('valid'),
     problems: t.field({ type: [TaskProblemRef], resolve: (v) => v.problems }),
+    warnings: t.field({
+      type: [TaskProblemRef],
+      description: 'Not errors: e.g. step outputs computed from secrets, which come back as [secret:NAME].',
+      resolve: (v) => v.warnings,
+    }),
     secrets: t.exposeStringList('secrets', { description: 'The secrets the task would use.' }),
   }),
 });

@@ -29,7 +29,12 @@ const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 /** Settings a task may not override: they are ours to set. */
 const RESERVED = new Set(['model', 'messages', 'stream', 'system', 'api_key']);
 
-export async function callLlm(fetchImpl: typeof fetch, req: LlmRequest, limits: FetchLimits): Promise<string> {
+export interface LlmCallLimits extends FetchLimits {
+  /** Applied to error bodies whole, before they are cut to an excerpt. */
+  readonly redact: (text: string) => string;
+}
+
+export async function callLlm(fetchImpl: typeof fetch, req: LlmRequest, limits: LlmCallLimits): Promise<string> {
   const extra = Object.fromEntries(Object.entries(req.settings).filter(([k]) => !RESERVED.has(k)));
   let url: string;
   let headers: Record<string, string>;
@@ -53,7 +58,7 @@ export async function callLlm(fetchImpl: typeof fetch, req: LlmRequest, limits: 
 
   const res = await fetchLimited(fetchImpl, url, { method: 'POST', headers, body: JSON.stringify(body) }, limits);
   if (res.status < 200 || res.status > 299) {
-    const detail = errorMessageOf(res.json) ?? excerpt(res.text);
+    const detail = errorMessageOf(res.json, limits.redact) ?? excerpt(limits.redact(res.text));
     throw new StepFailure(`the model provider returned HTTP ${res.status}${detail ? `: ${detail}` : ''}`, 'http_status');
   }
   if (!res.isJson) throw new StepFailure('the model provider returned a response that is not JSON', 'invalid_response');
@@ -86,9 +91,9 @@ function anthropicText(json: unknown): string | null {
     .join('');
 }
 
-function errorMessageOf(json: unknown): string | null {
+function errorMessageOf(json: unknown, redact: (text: string) => string): string | null {
   const err = (json as { error?: unknown } | null)?.error;
-  if (typeof err === 'string') return err;
+  if (typeof err === 'string') return excerpt(redact(err));
   const message = (err as { message?: unknown } | null | undefined)?.message;
-  return typeof message === 'string' ? excerpt(message) : null;
+  return typeof message === 'string' ? excerpt(redact(message)) : null;
 }

@@ -1,4 +1,5 @@
 import { base64, base64UrlPadded, percentEncode } from './encoding';
+import { isTainted, placeholder } from './expression/taint';
 
 /**
  * Replaces secret values in anything a run returns or logs with `[secret:NAME]`.
@@ -132,7 +133,9 @@ export class Redactor {
     const stack: [unknown, (v: unknown) => void][] = [[value, (v) => (box.v = v)]];
     while (stack.length > 0) {
       const [src, set] = stack.pop()!;
-      if (typeof src === 'string') set(this.redact(src));
+      // A tainted value shows as its placeholder as a whole, however it was transformed.
+      if (isTainted(src)) set(placeholder(src.secrets));
+      else if (typeof src === 'string') set(this.redact(src));
       else if (Array.isArray(src)) {
         const out: unknown[] = new Array<unknown>(src.length);
         set(out);

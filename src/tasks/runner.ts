@@ -5,6 +5,8 @@ import { deadlineSignal, StepFailure } from './http';
 import { defaultKeyFor, LLM_PROVIDERS, type LlmConfig } from './llm-providers';
 import type { StepKind, Task } from './model';
 import { describeLocation, type TaskProblem } from './problems';
+import { hostMatcher } from './network/host-patterns';
+import { taint } from './expression/taint';
 import { Redactor } from './redaction';
 import { TemplateEvaluationError } from './template';
 import { prepareTask } from './validate';
@@ -18,9 +20,12 @@ import { prepareTask } from './validate';
  * before any request is made.
  */
 
+/** A decrypted secret; a bare string is a secret bound to no host. */
+export type RevealedSecret = string | { readonly value: string; readonly allowedHosts: readonly string[] };
+
 export interface TaskSecrets {
   /** Decrypts exactly these names (the caller audits each one). Called at most once per run. */
-  reveal(names: string[]): Promise<Map<string, string>>;
+  reveal(names: string[]): Promise<Map<string, RevealedSecret>>;
   /** Of these names, the ones that exist. */
   exists(names: string[]): Promise<Set<string>>;
 }
@@ -60,7 +65,22 @@ export interface RunTaskDeps {
    * Return false to refuse, e.g. private address ranges in production. Default: allow.
    */
   readonly allowUrl?: (url: URL) => boolean | Promise<boolean>;
+  /** Told (and awaited) when a run is refused for sending a bound secret to another host; the caller audits it. */
+  readonly onSecretDenied?: (secret: string, host: string) => Promise<void>;
 }
+
+/**
+ * Why a step or run failed, for callers that branch on it. The limits are the ones a run
+ * cannot talk its way past: time (CPU or wall clock), memory and output size.
+ */
+export type TaskErrorCode =
+  | 'TASK_TIME_LIMIT'
+  | 'TASK_MEMORY_LIMIT'
+  | 'TASK_OUTPUT_LIMIT'
+  | 'TASK_NETWORK_POLICY'
+  | 'TASK_SECRET_DENIED'
+  | 'TASK_INVALID'
+  | 'TASK_STEP_FAILED';
 
 export type TaskRunStatus = 'SUCCEEDED' | 'FAILED';
 
@@ -72,6 +92,7 @@ export interface TaskStepResult {
   readonly output: unknown;
   /** Redacted. Null when the step succeeded. */
   readonly error: string | null;
+  readonly errorCode: TaskErrorCode | null;
 }
 
 export interface TaskRunResult {
@@ -82,6 +103,7 @@ export interface TaskRunResult {
   readonly usedSecrets: string[];
   /** Redacted. Null on success. */
   readonly error: string | null;
+  readonly errorCode: TaskErrorCode | null;
   /** Validation problems when the task did not start. */
   readonly problems: TaskProblem[];
 }
@@ -93,6 +115,7 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
     steps: [],
     usedSecrets: [],
     error,
+    errorCode: 'TASK_INVALID',
     problems: [],
     ...extra,
   });
@@ -120,11 +143,21 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
   }
 
   // Exactly the statically found names, once.
-  const got = prepared.secrets.length === 0 ? new Map<string, string>() : await deps.secrets.reveal([...prepared.secrets]);
-  const revealed = new Map(prepared.secrets.filter((n) => got.has(n)).map((n) => [n, got.get(n)!]));
+  const got = prepared.secrets.length === 0 ? new Map<string, RevealedSecret>() : await deps.secrets.reveal([...prepared.secrets]);
+  const revealed = new Map<string, string>();
+  const bindings = new Map<string, (host: string) => boolean>();
+  for (const name of prepared.secrets) {
+    const secret = got.get(name);
+    if (secret === undefined) continue;
+    if (typeof secret === 'string') revealed.set(name, secret);
+    else {
+      revealed.set(name, secret.value);
+      if (secret.allowedHosts.length > 0) bindings.set(name, hostMatcher(secret.allowedHosts));
+    }
+  }
   const usedSecrets = [...revealed.keys()];
   const missing = prepared.secrets.filter((n) => !revealed.has(n));
-  if (missing.length > 0) return failed(`secret(s) ${missing.map((n) => `'${n}'`).join(', ')} could not be read`, { usedSecrets });
+  if (missing.length > 0) return failed(`secret(s) ${missing.map((n) => `'${n}'`).join(', ')} could not be read`, { usedSecrets, errorCode: 'TASK_STEP_FAILED' });
 
   const redactor = new Redactor(revealed);
   for (const p of LLM_PROVIDERS) {
@@ -145,6 +178,7 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
   const named = new Map<string, Value>();
   let previous: Value = inputs;
   let runError: string | null = null;
+  let runErrorCode: TaskErrorCode | null = null;
   try {
     for (const step of task.steps) {
       const started = Date.now();
@@ -173,6 +207,8 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
           expressionLimits: limits.expression,
           redactor,
           allowUrl: deps.allowUrl,
+          bindings,
+          onSecretDenied: deps.onSecretDenied,
         });
         const record = newDict();
         record.index = step.index;
@@ -182,11 +218,12 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
         history.push(record);
         if (step.outputName !== null) named.set(step.outputName.name, output);
         previous = output;
-        results.push({ index: step.index, kind: step.kind, status: 'SUCCEEDED', output: redactor.redactValue(output), error: null });
+        results.push({ index: step.index, kind: step.kind, status: 'SUCCEEDED', output: redactor.redactValue(output), error: null, errorCode: null });
         deps.logger?.info?.({ step: step.index, kind: step.kind, ms: Date.now() - started }, 'task step succeeded');
       } catch (err) {
         const message = redactor.redact(stepErrorMessage(err, stepLimit.signal));
-        results.push({ index: step.index, kind: step.kind, status: 'FAILED', output: null, error: message });
+        runErrorCode = stepErrorCode(err, stepLimit.signal);
+        results.push({ index: step.index, kind: step.kind, status: 'FAILED', output: null, error: message, errorCode: runErrorCode });
         runError = `step ${step.index} (${step.kind}) failed: ${message}`;
         deps.logger?.warn?.({ step: step.index, kind: step.kind, ms: Date.now() - started, error: message }, 'task step failed');
         break;
@@ -197,18 +234,45 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
   } finally {
     clearTimeout(totalTimer);
   }
-  return { status: runError === null ? 'SUCCEEDED' : 'FAILED', steps: results, usedSecrets, error: runError, problems: [] };
+  return { status: runError === null ? 'SUCCEEDED' : 'FAILED', steps: results, usedSecrets, error: runError, errorCode: runErrorCode, problems: [] };
 }
 
-/** `secrets` as a step sees it: every revealed name, plus the step's aliases. */
+/**
+ * `secrets` as a step sees it: every revealed name, plus the step's aliases. Each value is
+ * tainted with the name of the secret it is (an alias carries the real name).
+ */
 function secretsFor(bindings: readonly { alias: string; name: string }[], revealed: ReadonlyMap<string, string>): Dict {
   const view = newDict();
-  for (const [name, value] of revealed) view[name] = value;
+  for (const [name, value] of revealed) view[name] = taint(value, new Set([name]));
   for (const b of bindings) {
     const value = revealed.get(b.name);
-    if (value !== undefined) view[b.alias] = value;
+    if (value !== undefined) view[b.alias] = taint(value, new Set([b.name]));
   }
   return view;
+}
+
+const BUDGET_CODES: Readonly<Record<string, TaskErrorCode>> = { time: 'TASK_TIME_LIMIT', steps: 'TASK_TIME_LIMIT', size: 'TASK_MEMORY_LIMIT', depth: 'TASK_MEMORY_LIMIT' };
+
+function stepErrorCode(err: unknown, signal: AbortSignal): TaskErrorCode {
+  const failure = err instanceof StepFailure ? err : signal.aborted && signal.reason instanceof StepFailure ? signal.reason : null;
+  if (failure !== null) {
+    switch (failure.code) {
+      case 'timeout':
+        return 'TASK_TIME_LIMIT';
+      case 'too_large':
+        return 'TASK_OUTPUT_LIMIT';
+      case 'policy':
+        return 'TASK_NETWORK_POLICY';
+      case 'secret_denied':
+        return 'TASK_SECRET_DENIED';
+      default:
+        return 'TASK_STEP_FAILED';
+    }
+  }
+  if (err instanceof TemplateEvaluationError && err.expressionError.code === 'budget') {
+    return BUDGET_CODES[err.expressionError.budget ?? 'steps'] ?? 'TASK_TIME_LIMIT';
+  }
+  return 'TASK_STEP_FAILED';
 }
 
 function stepErrorMessage(err: unknown, signal: AbortSignal): string {

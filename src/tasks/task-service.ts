@@ -6,6 +6,7 @@ import { type RunLimits, runTask, type TaskLogger, type TaskRunResult } from './
 import { type TaskValidation, validateTask } from './validate';
 import { AddressPolicy, parseNetworks } from './network/address-policy';
 import { createGuardedFetch, type Resolver } from './network/guarded-fetch';
+import { hostMatcher } from './network/host-patterns';
 
 export interface TaskServiceDeps {
   readonly secrets: SecretService;
@@ -54,7 +55,7 @@ export class TaskService {
       // A secret that expired or vanished between validation and decryption: the run fails
       // cleanly with the reason (domain messages never carry values); anything else is a bug.
       if (error instanceof AppError) {
-        return { status: 'FAILED', steps: [], usedSecrets: [], error: error.message, problems: [] };
+        return { status: 'FAILED', steps: [], usedSecrets: [], error: error.message, errorCode: 'TASK_STEP_FAILED', problems: [] };
       }
       throw error;
     }
@@ -62,12 +63,9 @@ export class TaskService {
 }
 
 function hostPolicy(allowed: readonly string[]): (url: URL) => boolean {
-  const exact = new Set(allowed.filter((h) => !h.startsWith('*.')).map((h) => h.toLowerCase()));
-  const suffixes = allowed.filter((h) => h.startsWith('*.')).map((h) => h.slice(1).toLowerCase());
+  const matches = hostMatcher(allowed);
   return (url) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-    if (allowed.length === 0) return true;
-    const host = url.hostname.toLowerCase();
-    return exact.has(host) || suffixes.some((suffix) => host.endsWith(suffix));
+    return allowed.length === 0 || matches(url.hostname);
   };
 }

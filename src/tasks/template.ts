@@ -1,5 +1,6 @@
 import { compileExpression, ExpressionError, evaluateExpression, type CompiledExpression, type ExpressionLimits, type Scope, type Value } from './expression';
 import { Budget, resolveLimits } from './expression/limits';
+import { taint, unwrapDeep } from './expression/taint';
 import { newDict, pyStr } from './expression/values';
 import { describeLocation, problemAt, type Problems, type Site } from './problems';
 import type { LNode } from './source';
@@ -173,12 +174,20 @@ export function renderValue(value: TemplateValue, scope: Scope, options: RenderO
       }
       const limits = resolveLimits(options.limits);
       let out = '';
+      // A template with a tainted field is tainted whole, like an f-string.
+      let secrets: Set<string> | null = null;
+      let failed: string | null = null;
       for (const part of value.parts) {
         let piece: string;
         if (typeof part === 'string') piece = part;
         else {
-          const v = evaluateAt(part.expr, part.offset, value.site, scope, options);
-          piece = pyStr(v, new Budget(limits, part.expr.source, options.deadline), 0);
+          const u = unwrapDeep(evaluateAt(part.expr, part.offset, value.site, scope, options));
+          if (u.secrets !== null) {
+            secrets ??= new Set();
+            for (const name of u.secrets) secrets.add(name);
+          }
+          failed ??= u.failed;
+          piece = pyStr(u.value, new Budget(limits, part.expr.source, options.deadline), 0);
         }
         if (out.length + piece.length > limits.maxStringLength) {
           throw located(
@@ -189,7 +198,7 @@ export function renderValue(value: TemplateValue, scope: Scope, options: RenderO
         }
         out += piece;
       }
-      return out;
+      return secrets === null ? out : taint(failed === null ? out : null, secrets, failed);
     }
     case 'list':
       return value.items.map((item) => renderValue(item, scope, options));

@@ -3,6 +3,7 @@ import { parseTask, type ParseOptions } from './document';
 import { defaultKeyFor, type LlmConfig, type LlmProvider } from './llm-providers';
 import type { Task } from './model';
 import { Problems, type TaskProblem } from './problems';
+import { taintWarnings } from './taint-analysis';
 
 /**
  * validateTask: parse, analyse, and check every secret the task names exists, without
@@ -22,6 +23,8 @@ export interface ValidateTaskOptions {
 export interface TaskValidation {
   readonly valid: boolean;
   readonly problems: TaskProblem[];
+  /** Not errors: e.g. step outputs computed from secrets, which will come back as [secret:NAME]. */
+  readonly warnings: TaskProblem[];
   /** The secrets a run would decrypt, in order of first use. */
   readonly secrets: string[];
 }
@@ -45,8 +48,8 @@ export interface PreparedTask extends TaskValidation {
 }
 
 export async function validateTask(doc: unknown, options: ValidateTaskOptions): Promise<TaskValidation> {
-  const { valid, problems, secrets } = await prepareTask(doc, options);
-  return { valid, problems, secrets };
+  const { valid, problems, warnings, secrets } = await prepareTask(doc, options);
+  return { valid, problems, warnings, secrets };
 }
 
 export async function prepareTask(doc: unknown, options: ValidateTaskOptions): Promise<PreparedTask> {
@@ -54,7 +57,7 @@ export async function prepareTask(doc: unknown, options: ValidateTaskOptions): P
   const problems = new Problems();
   problems.list.push(...parsed.problems);
   const task = parsed.task;
-  if (task === null) return { valid: false, problems: problems.list, secrets: [], task: null, llm: new Map() };
+  if (task === null) return { valid: false, problems: problems.list, warnings: [], secrets: [], task: null, llm: new Map() };
 
   if (options.maxSteps !== undefined && task.steps.length > options.maxSteps) {
     problems.add(null, `the task has ${task.steps.length} steps; the limit is ${options.maxSteps}`);
@@ -95,7 +98,7 @@ export async function prepareTask(doc: unknown, options: ValidateTaskOptions): P
     llm.set(need.stepIndex, { provider: need.provider, model: need.model, key });
   }
 
-  return { valid: problems.size === 0, problems: problems.list, secrets, task, llm };
+  return { valid: problems.size === 0, problems: problems.list, warnings: taintWarnings(task), secrets, task, llm };
 }
 
 function chooseLlmKey(need: LlmKeyRequirement, existing: ReadonlySet<string>, config: LlmConfig | undefined): LlmKeySource | null {

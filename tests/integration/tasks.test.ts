@@ -93,8 +93,9 @@ steps:
     const text = JSON.stringify(body);
     for (const value of ALL_VALUES) expect(text).not.toContain(value);
     expect(text).toContain('[secret:weather_api_key]');
-    // No alias in this step: secrets.api_key is the developer's own secret named api_key.
-    expect(run.steps[2].output).toEqual({ link: 'https://api.example.com/v1?key=[secret:api_key]' });
+    // No alias in this step: secrets.api_key is the developer's own secret named api_key. A
+    // string computed from a secret is tainted as a whole, not just where the value sits.
+    expect(run.steps[2].output).toEqual({ link: '[secret:api_key]' });
     expect(run.steps.map((s: any) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
   });
 

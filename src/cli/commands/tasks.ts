@@ -58,6 +58,7 @@ export function registerTasks(program: Command, runtime: RuntimeFactory): void {
       if (rt.json) printJson(rt.io, result);
       else if (result.valid) printLine(rt.io, `valid; uses secrets: ${result.secrets.join(', ') || '(none)'}`);
       else for (const problem of result.problems) note(rt.io, describeProblem(problem));
+      if (!rt.json) for (const warning of result.warnings) note(rt.io, `warning: ${describeProblem(warning)}`);
       if (!result.valid) throw new CliError(`${sourceName(file)} is not a valid task (${plural(result.problems.length, 'problem')})`, EXIT.USAGE);
     });
 

@@ -84,6 +84,23 @@ export type SecretFilter = {
   namePrefix?: string | null | undefined;
 };
 
+/** Why a run or step failed. The three limits are hard: the run is stopped, whatever it was doing. */
+export type TaskErrorCode =
+  /** The task did not validate; see problems. */
+  | 'TASK_INVALID'
+  /** The run needed more memory (heap, string or collection size) than it may use. */
+  | 'TASK_MEMORY_LIMIT'
+  /** The server's network policy refused the destination; nothing was sent. */
+  | 'TASK_NETWORK_POLICY'
+  /** A response, step output or run output exceeded its size limit. */
+  | 'TASK_OUTPUT_LIMIT'
+  /** A secret, or data derived from it, would have gone to a host outside its allowedHosts; nothing was sent. */
+  | 'TASK_SECRET_DENIED'
+  /** Any other step failure (HTTP status, bad expression, ...). */
+  | 'TASK_STEP_FAILED'
+  /** A time or evaluation budget ran out (expression, step, run, or the hard wall-clock limit). */
+  | 'TASK_TIME_LIMIT';
+
 export type TaskRunStatus =
   | 'FAILED'
   | 'SUCCEEDED';
@@ -338,7 +355,7 @@ export type ValidateTaskQueryVariables = Exact<{
 }>;
 
 
-export type ValidateTaskQuery = { validateTask: { valid: boolean, secrets: Array<string>, problems: Array<{ message: string, path: string | null, line: number | null, column: number | null }> } };
+export type ValidateTaskQuery = { validateTask: { valid: boolean, secrets: Array<string>, problems: Array<{ message: string, path: string | null, line: number | null, column: number | null }>, warnings: Array<{ message: string, path: string | null, line: number | null, column: number | null }> } };
 
 export type RunTaskMutationVariables = Exact<{
   input: RunTaskInput;
@@ -348,7 +365,7 @@ export type RunTaskMutationVariables = Exact<{
 export type RunTaskMutation = { runTask:
     | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
-    | { __typename: 'RunTaskPayload', run: { status: TaskRunStatus, error: string | null, usedSecrets: Array<string>, problems: Array<{ message: string, path: string | null, line: number | null, column: number | null }>, steps: Array<{ index: number, kind: string, status: TaskRunStatus, output: unknown, error: string | null }> } }
+    | { __typename: 'RunTaskPayload', run: { status: TaskRunStatus, error: string | null, errorCode: TaskErrorCode | null, usedSecrets: Array<string>, problems: Array<{ message: string, path: string | null, line: number | null, column: number | null }>, steps: Array<{ index: number, kind: string, status: TaskRunStatus, output: unknown, error: string | null, errorCode: TaskErrorCode | null }> } }
     | { __typename: 'ValidationError', field: string, code: string, message: string }
    };
 
@@ -1047,6 +1064,9 @@ export const ValidateTaskDocument = new TypedDocumentString(`
     problems {
       ...TaskProblemFields
     }
+    warnings {
+      ...TaskProblemFields
+    }
   }
 }
     fragment TaskProblemFields on TaskProblem {
@@ -1063,6 +1083,7 @@ export const RunTaskDocument = new TypedDocumentString(`
       run {
         status
         error
+        errorCode
         usedSecrets
         problems {
           ...TaskProblemFields
@@ -1073,6 +1094,7 @@ export const RunTaskDocument = new TypedDocumentString(`
           status
           output
           error
+          errorCode
         }
       }
     }

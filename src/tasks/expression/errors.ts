@@ -37,9 +37,13 @@ export function positionAt(source: string, offset: number): SourcePosition {
   return { line, column };
 }
 
+/** Which budget an evaluation ran out of (for code 'budget'). */
+export type BudgetKind = 'steps' | 'time' | 'size' | 'depth';
+
 export class ExpressionError extends Error {
   override readonly name = 'ExpressionError';
   readonly code: ExpressionErrorCode;
+  budget: BudgetKind | undefined;
   /** Offset into the expression source (UTF-16 code units, 0-based). */
   readonly offset: number;
   readonly line: number;

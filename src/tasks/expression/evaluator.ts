@@ -2,6 +2,7 @@ import type { BinaryOp, CompareOp, Node, NodeOf } from './ast';
 import { ExpressionError, type ExpressionErrorCode } from './errors';
 import { lookupFunction, lookupMethod, type CallContext, type FunctionSpec } from './functions';
 import { Budget, type ExpressionLimits } from './limits';
+import { isTainted, taint, unwrapDeep, type Unwrapped } from './taint';
 import {
   admit, isDict, isForbiddenKey, isInt, isList, isNumeric, newDict, num, ownValue, pyCompare, pyEquals, pyStr,
   truthy, typeName, type Value,
@@ -12,6 +13,12 @@ import {
  * values are JSON data (vetted by `admit` whenever they are read from the host), property
  * reads go through own data properties, and the only callables are the whitelist tables in
  * functions.ts. Every node evaluated ticks the budget.
+ *
+ * Taint (see taint.ts): every operation goes through `lift`, which opens tainted operands,
+ * computes on the raw values and boxes the result with their secrets. Control flow counts
+ * as data: the result of `x if c else y`, `a and b` and a comparison chain is tainted when
+ * the condition that chose it was. An operation on tainted data that fails yields a failed
+ * box instead of an error, so neither an error's text nor its presence describes a secret.
  */
 
 export type Scope = Readonly<Record<string, unknown>>;
@@ -45,6 +52,38 @@ class Evaluator {
     return admit(v, (m) => this.fail(m, 'forbidden', at));
   }
 
+  /** A box opened one level (its truthiness, type and items are what shallow operations use). */
+  private open(v: Value): Unwrapped {
+    return isTainted(v) ? { value: v.value, secrets: new Set(v.secrets), failed: v.failed } : { value: v, secrets: null, failed: null };
+  }
+
+  /**
+   * Runs `compute` on the operands with their boxes opened (deep: containers too, for
+   * operations that read inside them) and boxes the result with every secret involved.
+   */
+  private lift(operands: Value[], at: number, deep: boolean, compute: (raw: Value[]) => Value): Value {
+    let secrets: Set<string> | null = null;
+    let failed: string | null = null;
+    const raw = operands.map((v) => {
+      const u = deep ? unwrapDeep(v, (n) => this.budget.tick(n, at)) : this.open(v);
+      if (u.secrets !== null) {
+        secrets ??= new Set();
+        for (const name of u.secrets) secrets.add(name);
+      }
+      failed ??= u.failed;
+      return u.value;
+    });
+    if (secrets === null) return compute(operands);
+    if (failed !== null) return taint(null, secrets, failed);
+    try {
+      return taint(compute(raw), secrets);
+    } catch (err) {
+      // Budgets stay errors: they bound the work, and their messages carry no data.
+      if (err instanceof ExpressionError && err.code !== 'budget') return taint(null, secrets, `line ${err.line}, column ${err.column}`);
+      throw err;
+    }
+  }
+
   eval(node: Node): Value {
     this.budget.tick(1, node.start);
     switch (node.type) {
@@ -56,25 +95,34 @@ class Evaluator {
         return this.name(node);
       case 'Attribute':
         return this.attribute(node);
-      case 'Index':
-        return this.index(this.eval(node.object), this.eval(node.index), node.index.start);
+      case 'Index': {
+        const at = node.index.start;
+        return this.lift([this.eval(node.object), this.eval(node.index)], at, false, ([o, k]) => this.index(o!, k!, at));
+      }
       case 'Slice':
         return this.slice(node);
       case 'Call':
         return this.call(node);
       case 'Unary':
-        return this.unary(node);
+        return this.lift([this.eval(node.operand)], node.start, true, ([v]) => this.unary(node, v!));
       case 'Binary':
-        return this.binary(node.op, this.eval(node.left), this.eval(node.right), node);
+        return this.lift([this.eval(node.left), this.eval(node.right)], node.start, true, ([a, b]) => this.binary(node.op, a!, b!, node));
       case 'Compare':
         return this.compare(node);
       case 'BoolOp': {
         const left = this.eval(node.left);
-        if (node.op === 'and') return truthy(left) ? this.eval(node.right) : left;
-        return truthy(left) ? left : this.eval(node.right);
+        const test = this.open(left);
+        if (test.failed !== null) return left;
+        const pick = node.op === 'and' ? (truthy(test.value) ? this.eval(node.right) : left) : truthy(test.value) ? left : this.eval(node.right);
+        return test.secrets === null ? pick : taint(pick, test.secrets);
       }
-      case 'Conditional':
-        return truthy(this.eval(node.test)) ? this.eval(node.body) : this.eval(node.orelse);
+      case 'Conditional': {
+        const cond = this.eval(node.test);
+        const test = this.open(cond);
+        if (test.failed !== null) return cond;
+        const pick = truthy(test.value) ? this.eval(node.body) : this.eval(node.orelse);
+        return test.secrets === null ? pick : taint(pick, test.secrets);
+      }
       case 'List': {
         this.budget.checkCollection(node.items.length, node.start);
         return node.items.map((item) => this.eval(item));
@@ -84,14 +132,18 @@ class Evaluator {
     }
   }
 
-  private fstring(node: NodeOf<'FString'>): string {
-    let out = '';
-    for (const part of node.parts) {
-      const piece = typeof part === 'string' ? part : pyStr(this.eval(part), this.budget, part.start);
-      this.budget.checkString(out.length + piece.length, node.start);
-      out += piece;
-    }
-    return out;
+  private fstring(node: NodeOf<'FString'>): Value {
+    const values = node.parts.map((part) => (typeof part === 'string' ? part : this.eval(part)));
+    return this.lift(values, node.start, true, (raw) => {
+      let out = '';
+      raw.forEach((v, i) => {
+        const part = node.parts[i]!;
+        const piece = typeof part === 'string' ? part : pyStr(v, this.budget, part.start);
+        this.budget.checkString(out.length + piece.length, node.start);
+        out += piece;
+      });
+      return out;
+    });
   }
 
   private name(node: NodeOf<'Name'>): Value {
@@ -106,7 +158,10 @@ class Evaluator {
 
   private attribute(node: NodeOf<'Attribute'>): Value {
     if (isForbiddenKey(node.name)) this.fail(`access to '${node.name}' is not allowed`, 'forbidden', node.nameStart);
-    const object = this.eval(node.object);
+    return this.lift([this.eval(node.object)], node.nameStart, false, ([object]) => this.attributeOf(node, object!));
+  }
+
+  private attributeOf(node: NodeOf<'Attribute'>, object: Value): Value {
     if (isDict(object)) {
       const v = ownValue(object, node.name);
       if (v !== undefined) return this.admitAt(v, node.nameStart);
@@ -151,10 +206,19 @@ class Evaluator {
   }
 
   private slice(node: NodeOf<'Slice'>): Value {
-    const object = this.eval(node.object);
+    const operands = [this.eval(node.object), ...[node.lower, node.upper, node.step].map((n) => (n === null ? null : this.eval(n)))];
+    return this.lift(operands, node.start, false, ([object, lower, upper, step]) => this.sliceOf(node, object!, lower!, upper!, step!));
+  }
+
+  private sliceOf(node: NodeOf<'Slice'>, object: Value, lowerV: Value, upperV: Value, stepV: Value): Value {
+    const given = new Map<Node | null, Value>([
+      [node.lower, lowerV],
+      [node.upper, upperV],
+      [node.step, stepV],
+    ]);
     const bound = (n: Node | null): number | null => {
       if (n === null) return null;
-      const v = this.eval(n);
+      const v = given.get(n) ?? null;
       if (v === null) return null;
       if (!isInt(v)) this.fail(`slice indices must be integers or None, not '${typeName(v)}'`, 'type', n.start);
       return num(v as number | boolean);
@@ -191,8 +255,13 @@ class Evaluator {
       name = callee.name;
       if (isForbiddenKey(name)) this.fail(`access to '${name}' is not allowed`, 'forbidden', callee.nameStart);
       const receiver = this.eval(callee.object);
-      fn = lookupMethod(receiver, name);
-      if (fn === undefined) this.fail(`'${typeName(receiver)}' object has no method '${name}'`, 'type', callee.nameStart);
+      const opened = this.open(receiver);
+      fn = lookupMethod(opened.value, name);
+      if (fn === undefined) {
+        // Which methods exist depends on the type, and the type of derived data is data.
+        if (opened.secrets !== null) return taint(null, opened.secrets, 'a method call');
+        this.fail(`'${typeName(receiver)}' object has no method '${name}'`, 'type', callee.nameStart);
+      }
       args.push(receiver);
     } else {
       return this.fail('only built-in functions and methods can be called', 'type', callee.start);
@@ -205,14 +274,16 @@ class Evaluator {
       this.fail(`${name}() takes ${range} argument(s) (${given - offset} given)`, 'type', node.start);
     }
     const ctx: CallContext = { budget: this.budget, at: node.start, name };
-    const result = fn.impl(ctx, args);
-    if (typeof result === 'string') this.budget.checkString(result.length, node.start);
-    if (isList(result)) this.budget.checkCollection(result.length, node.start);
-    return result;
+    const spec = fn;
+    return this.lift(args, node.start, true, (raw) => {
+      const result = spec.impl(ctx, raw);
+      if (typeof result === 'string') this.budget.checkString(result.length, node.start);
+      if (isList(result)) this.budget.checkCollection(result.length, node.start);
+      return result;
+    });
   }
 
-  private unary(node: NodeOf<'Unary'>): Value {
-    const v = this.eval(node.operand);
+  private unary(node: NodeOf<'Unary'>, v: Value): Value {
     if (node.op === 'not') return !truthy(v);
     if (!isNumeric(v)) this.fail(`bad operand type for unary ${node.op}: '${typeName(v)}'`, 'type', node.start);
     const n = num(v as number | boolean);
@@ -290,15 +361,25 @@ class Evaluator {
     return this.fail(`unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`, 'type', at);
   }
 
-  private compare(node: NodeOf<'Compare'>): boolean {
+  private compare(node: NodeOf<'Compare'>): Value {
     let left = this.eval(node.operands[0]!);
+    let secrets: Set<string> | null = null;
+    const result = (b: boolean): Value => (secrets === null ? b : taint(b, secrets));
     for (let i = 0; i < node.ops.length; i++) {
       const operand = node.operands[i + 1]!;
       const right = this.eval(operand);
-      if (!this.compareOne(node.ops[i]!, left, right, operand.start)) return false;
+      const op = node.ops[i]!;
+      const outcome = this.open(this.lift([left, right], operand.start, true, ([a, b]) => this.compareOne(op, a!, b!, operand.start)));
+      if (outcome.secrets !== null) {
+        secrets ??= new Set();
+        for (const name of outcome.secrets) secrets.add(name);
+        if (outcome.failed !== null) return taint(null, secrets, outcome.failed);
+      }
+      // The chain stops where Python's would; when that depends on secret data, so does the result.
+      if (outcome.value !== true) return result(false);
       left = right;
     }
-    return true;
+    return result(true);
   }
 
   private compareOne(op: CompareOp, a: Value, b: Value, at: number): boolean {
@@ -341,20 +422,35 @@ class Evaluator {
   private dict(node: NodeOf<'Dict'>): Value {
     this.budget.checkCollection(node.entries.length, node.start);
     const out = newDict();
+    // A key computed from a secret would be readable through keys(): such a dict is tainted whole.
+    let keySecrets: Set<string> | null = null;
     for (const [k, v] of node.entries) {
-      const key = this.eval(k);
-      if (typeof key !== 'string') this.fail(`dict keys must be strings, not '${typeName(key)}'`, 'type', k.start);
-      if (isForbiddenKey(key as string)) this.fail(`'${key as string}' cannot be used as a key`, 'forbidden', k.start);
+      const opened = this.open(this.eval(k));
+      if (opened.secrets !== null) {
+        keySecrets ??= new Set();
+        for (const name of opened.secrets) keySecrets.add(name);
+        if (opened.failed !== null) return taint(null, keySecrets, opened.failed);
+      }
+      const key = opened.value;
+      if (typeof key !== 'string') {
+        if (keySecrets !== null) return taint(null, keySecrets, 'a dict key');
+        this.fail(`dict keys must be strings, not '${typeName(key)}'`, 'type', k.start);
+      }
+      if (isForbiddenKey(key as string)) {
+        if (keySecrets !== null) return taint(null, keySecrets, 'a dict key');
+        this.fail(`'${key as string}' cannot be used as a key`, 'forbidden', k.start);
+      }
       out[key as string] = this.eval(v);
     }
-    return out;
+    return keySecrets === null ? out : taint(out, keySecrets);
   }
 }
 
 function keyHint(object: object): string {
   const keys = Object.keys(object);
   if (keys.length === 0) return ' (the dict is empty)';
-  const shown = keys.slice(0, 10).map((k) => (k.length > 40 ? k.slice(0, 40) + '...' : k));
+  // Long keys are left out rather than cut (a cut could split a value the redactor must find whole).
+  const shown = keys.slice(0, 10).map((k) => (k.length > 40 ? `(${k.length}-character key)` : k));
   return ` (keys: ${shown.join(', ')}${keys.length > 10 ? ', ...' : ''})`;
 }
 

@@ -243,8 +243,13 @@ function extreme(sign: 1 | -1): Impl {
 const INT_PATTERN = /^[+-]?\d+(?:_\d+)*$/;
 const FLOAT_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/**
+ * How a bad argument is described in an error: whole when short, else by its length only.
+ * Never a prefix: a cut can split a secret value the text happens to contain (an upstream
+ * echo), and a split value is one the redactor can no longer recognise.
+ */
 function short(s: string): string {
-  return s.length > 40 ? JSON.stringify(s.slice(0, 40)) + '...' : JSON.stringify(s);
+  return s.length > 40 ? `(a string of ${s.length} characters)` : JSON.stringify(s);
 }
 
 const intImpl: Impl = (ctx, [x, base]) => {

@@ -1,4 +1,10 @@
-import { ExpressionError, type ExpressionErrorCode } from './errors';
+import { type BudgetKind, ExpressionError, type ExpressionErrorCode } from './errors';
+
+function budgetError(message: string, kind: BudgetKind, source: string, at: number): ExpressionError {
+  const err = new ExpressionError(message, 'budget', source, at);
+  err.budget = kind;
+  return err;
+}
 
 /**
  * Budgets that keep any single expression cheap. A task author controls the expression text
@@ -57,12 +63,7 @@ export class Budget {
   tick(units: number, at: number): void {
     this.steps += units;
     if (this.steps > this.limits.maxSteps) {
-      throw new ExpressionError(
-        `expression exceeded its evaluation budget of ${this.limits.maxSteps} steps`,
-        'budget',
-        this.source,
-        at,
-      );
+      throw budgetError(`expression exceeded its evaluation budget of ${this.limits.maxSteps} steps`, 'steps', this.source, at);
     }
     if (this.steps >= this.nextClockCheck) {
       this.nextClockCheck = this.steps + 1024;
@@ -72,41 +73,26 @@ export class Budget {
 
   checkClock(at: number): void {
     if (Date.now() > this.deadline) {
-      throw new ExpressionError('expression took too long to evaluate', 'budget', this.source, at);
+      throw budgetError('expression took too long to evaluate', 'time', this.source, at);
     }
   }
 
   /** Call BEFORE building a string of this length, so a runaway never allocates. */
   checkString(length: number, at: number): void {
     if (length > this.limits.maxStringLength) {
-      throw new ExpressionError(
-        `string of ${length} characters exceeds the limit of ${this.limits.maxStringLength}`,
-        'budget',
-        this.source,
-        at,
-      );
+      throw budgetError(`string of ${length} characters exceeds the limit of ${this.limits.maxStringLength}`, 'size', this.source, at);
     }
   }
 
   checkCollection(length: number, at: number): void {
     if (length > this.limits.maxCollectionLength) {
-      throw new ExpressionError(
-        `list of ${length} items exceeds the limit of ${this.limits.maxCollectionLength}`,
-        'budget',
-        this.source,
-        at,
-      );
+      throw budgetError(`list of ${length} items exceeds the limit of ${this.limits.maxCollectionLength}`, 'size', this.source, at);
     }
   }
 
   checkValueDepth(depth: number, at: number): void {
     if (depth > this.limits.maxValueDepth) {
-      throw new ExpressionError(
-        `value is nested more than ${this.limits.maxValueDepth} levels deep`,
-        'budget',
-        this.source,
-        at,
-      );
+      throw budgetError(`value is nested more than ${this.limits.maxValueDepth} levels deep`, 'depth', this.source, at);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Budget } from './limits';
+import { isTainted, placeholder } from './taint';
 
 /**
  * The value domain: JSON data only. Anything else a host might hand in (functions, class
@@ -43,6 +44,8 @@ export function ownValue(container: Dict | Value[], key: string | number): unkno
 /** Admits a host value into the language, or explains why it cannot be used. */
 export function admit(v: unknown, fail: (message: string) => never): Value {
   if (v === undefined || v === null) return null;
+  // A tainted box is data too; the evaluator opens it only where that is safe.
+  if (isTainted(v)) return v as unknown as Value;
   switch (typeof v) {
     case 'boolean':
     case 'string':
@@ -102,6 +105,9 @@ export function isInt(v: Value): v is number | boolean {
 /** Python == : numbers compare by value (1 == 1.0 == True), containers deeply. */
 export function pyEquals(a: Value, b: Value, budget: Budget, at: number, depth = 0): boolean {
   budget.tick(1, at);
+  // Callers compare raw values; a box here is a bug, and must not answer anything about its inside.
+  if (isTainted(a) || isTainted(b)) return budget.fail('cannot compare a value derived from a secret here', 'internal', at);
+  if (typeof a === 'string' && typeof b === 'string') budget.tick(Math.min(a.length, b.length) >> 4, at);
   budget.checkValueDepth(depth, at);
   if (isNumeric(a) && isNumeric(b)) return num(a) === num(b);
   if (a === null || b === null) return a === b;
@@ -156,6 +162,7 @@ export function formatNumber(n: number): string {
  * prompt, where JSON is what the other side parses.
  */
 export function pyStr(v: Value, budget: Budget, at: number): string {
+  if (isTainted(v)) return placeholder(v.secrets);
   if (v === null) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
@@ -184,7 +191,8 @@ export function toJson(v: Value, budget: Budget, at: number, indent: number | nu
     budget.tick(1, at);
     const x = admit(raw, (m) => budget.fail(m, 'forbidden', at));
     budget.checkValueDepth(depth, at);
-    if (x === null) push('null');
+    if (isTainted(x)) push(JSON.stringify(placeholder(x.secrets)));
+    else if (x === null) push('null');
     else if (typeof x === 'boolean') push(x ? 'true' : 'false');
     else if (typeof x === 'number') push(formatNumber(x));
     else if (typeof x === 'string') {

@@ -43,7 +43,6 @@ function assertPlainData(v: unknown, seen = 0): void {
 }
 
 function runSafely(source: string): void {
-  const started = Date.now();
   try {
     const result = evaluateExpression(source, scope, { limits: LIMITS });
     assertPlainData(result);
@@ -56,7 +55,6 @@ function runSafely(source: string): void {
     expect(err.line).toBeGreaterThanOrEqual(1);
     expect(err.column).toBeGreaterThanOrEqual(1);
   }
-  expect(Date.now() - started).toBeLessThan(1_000);
 }
 
 const TOKENS = [
@@ -108,13 +106,11 @@ describe('expression fuzzing', () => {
     );
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 3 }), fc.array(segment, { maxLength: 5 }), (value, path) => {
-        const started = Date.now();
         try {
           assertPlainData(evaluateExpression(`inputs${path.join('')}`, { inputs: value }, { limits: LIMITS }));
         } catch (err) {
           expect(err).toBeInstanceOf(ExpressionError);
         }
-        expect(Date.now() - started).toBeLessThan(1_000);
       }),
       { numRuns: 1500 },
     );

@@ -37,6 +37,7 @@ describe('validateTask on the PRODUCT.md seed', () => {
       expect(result).toEqual({
         valid: true,
         problems: [],
+        warnings: expect.any(Array),
         secrets: ['weather_api_key', 'stripe_api_key', 'stripe_account_id', 'api_key', 'OPENAI_API_KEY'],
       });
     }
@@ -87,7 +88,7 @@ describe('secret names must be literal', () => {
 
   it('accepts both literal forms and lists them', async () => {
     const result = await validateTask(evaluateTask("$ secrets.alpha + secrets['beta'] + secrets.alpha"), store('alpha', 'beta').options);
-    expect(result).toEqual({ valid: true, problems: [], secrets: ['alpha', 'beta'] });
+    expect(result).toEqual({ valid: true, problems: [], warnings: [expect.objectContaining({ line: 4 })], secrets: ['alpha', 'beta'] });
   });
 
   it('finds secrets in tool definitions, headers, params, urls and bodies, resolved per call site', async () => {
@@ -115,7 +116,7 @@ steps:
     const doc = `tools:\n  - name: unused\n    api_call: { url: "http://x", headers: { A: "$ secrets.never" } }\n${evaluateTask('1').slice(0)}`;
     const { options, calls } = store();
     const result = await validateTask(doc, options);
-    expect(result).toEqual({ valid: true, problems: [], secrets: [] });
+    expect(result).toEqual({ valid: true, problems: [], warnings: [], secrets: [] });
     expect(calls).toEqual([]);
   });
 });
@@ -188,7 +189,7 @@ describe('LLM keys', () => {
     ['openrouter/anthropic/claude-3.5-sonnet', 'OPENROUTER_API_KEY'],
   ])('%s uses %s', async (model, key) => {
     const result = await validateTask(prompt(model), store(key).options);
-    expect(result).toEqual({ valid: true, problems: [], secrets: [key] });
+    expect(result).toEqual({ valid: true, problems: [], warnings: [], secrets: [key] });
   });
 
   it('falls back to the lower-case conventional name', async () => {
@@ -203,12 +204,12 @@ describe('LLM keys', () => {
     const bySecretName = await validateTask(prompt('gpt-4o', '    secret_name: team_openai\n'), store('team_openai', 'OPENAI_API_KEY').options);
     expect(bySecretName.secrets).toEqual(['team_openai']);
     const bySettings = await validateTask(prompt('gpt-4o', '    settings: { api_key: "$ secrets.other_key", temperature: 0 }\n'), store('other_key', 'OPENAI_API_KEY').options);
-    expect(bySettings).toEqual({ valid: true, problems: [], secrets: ['other_key'] });
+    expect(bySettings).toEqual({ valid: true, problems: [], warnings: [], secrets: ['other_key'] });
   });
 
   it('a server default key stands in when the developer has none', async () => {
     const result = await validateTask(prompt('gpt-4o'), { ...store().options, llm: { defaultKeys: { openai: 'sk-server' } } });
-    expect(result).toEqual({ valid: true, problems: [], secrets: [] });
+    expect(result).toEqual({ valid: true, problems: [], warnings: [], secrets: [] });
   });
 
   it('no key at all is a problem naming the secret to create', async () => {
@@ -238,5 +239,28 @@ describe('LLM keys', () => {
   it('secret_name and settings.api_key together are a problem', async () => {
     const result = await validateTask(prompt('gpt-4o', '    secret_name: a\n    settings: { api_key: "$ secrets.b" }\n'), store('a', 'b').options);
     expect(result.problems.map((p) => p.message)).toEqual(['give either secret_name or settings.api_key for the LLM key, not both']);
+  });
+});
+
+describe('taint warnings', () => {
+  it('warns where a step output will be computed from a secret, following outputs into later steps', async () => {
+    const doc = `steps:
+  - kind: evaluate
+    evaluate:
+      plain: "$ inputs.n"
+      key: "$ upper(secrets.k)"
+  - kind: evaluate
+    evaluate:
+      again: "$ _['key']"
+  - kind: evaluate
+    evaluate:
+      clean: "$ 1 + 1"
+`;
+    const result = await validateTask(doc, { secretExists: async (names) => new Set(names) });
+    expect(result.valid).toBe(true);
+    expect(result.warnings.map((w) => [w.path, w.line])).toEqual([
+      ['steps[0].evaluate.key', 5],
+      ['steps[1].evaluate.again', 8],
+    ]);
   });
 });
