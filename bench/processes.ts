@@ -9,7 +9,6 @@ export interface BenchProcess {
 }
 
 const ROOT = join(__dirname, '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /**
  * Starts `script` (a TypeScript file, through tsx, or a compiled .js file) with `env`, waits until
@@ -18,7 +17,9 @@ const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
  */
 export async function startProcess(script: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchProcess> {
   let out = '';
-  const args = script.endsWith('.ts') ? [...nodeArgs, TSX, script] : [...nodeArgs, script];
+  // `--import tsx` runs the TypeScript in this very process (tsx's CLI would fork another one,
+  // and a --cpu-prof would then profile the wrapper).
+  const args = script.endsWith('.ts') ? [...nodeArgs, '--import', 'tsx', script] : [...nodeArgs, script];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },

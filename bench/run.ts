@@ -109,7 +109,8 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
         LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8',
         LOCKSMITH_TASK_ALLOWED_HOSTS: '127.0.0.1',
       },
-      options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=locksmith-${kind}-${Date.now()}.cpuprofile`] : [],
+      // One file per thread (the module loader has its own); the main thread's is the big one.
+      options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${kind}-${Date.now()}`)}`] : [],
     );
     processes.push(locksmith);
     const ceilingEnv = (mode: string, port: number) => ({

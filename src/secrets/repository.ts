@@ -25,6 +25,9 @@ export interface SecretListQuery {
 
 export type VersionSummary = Pick<SecretVersionRow, 'version' | 'created_at' | 'created_by' | 'destroyed_at'>;
 
+/** What opening a version's value needs. */
+export type SealedValue = Pick<SecretVersionRow, 'version' | 'data_key_id' | 'ciphertext'>;
+
 export class SecretRepository {
   /** SQLite serialises transactions on its one connection; MySQL needs row locks (FOR UPDATE). */
   private readonly rowLocks: boolean;
@@ -47,6 +50,29 @@ export class SecretRepository {
       .where('live_name', '=', name)
       .$if(lock && this.rowLocks, (q) => q.forUpdate())
       .executeTakeFirst();
+  }
+
+  /**
+   * The live secret `name` with its current version's sealed value, in one query: a reveal then
+   * needs no second round trip. `sealed` is null only if the version row is missing.
+   */
+  async findLiveWithCurrentVersion(developerId: string, name: string): Promise<{ secret: SecretRow; sealed: SealedValue | null } | undefined> {
+    const row = await this.db
+      .selectFrom('secrets as s')
+      .leftJoin('secret_versions as v', (join) =>
+        join.onRef('v.secret_id', '=', 's.id').onRef('v.version', '=', 's.current_version').onRef('v.developer_id', '=', 's.developer_id'),
+      )
+      .selectAll('s')
+      .select(['v.version as sealed_version', 'v.data_key_id as sealed_data_key_id', 'v.ciphertext as sealed_ciphertext'])
+      .where('s.developer_id', '=', developerId)
+      .where('s.live_name', '=', name)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { sealed_version, sealed_data_key_id, sealed_ciphertext, ...secret } = row;
+    return {
+      secret,
+      sealed: sealed_version === null ? null : { version: sealed_version, data_key_id: sealed_data_key_id!, ciphertext: sealed_ciphertext },
+    };
   }
 
   findLiveByNames(developerId: string, names: readonly string[]): Promise<SecretRow[]> {
@@ -134,6 +160,17 @@ export class SecretRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Records a reveal time on several secrets in one statement (a group-committed batch). */
+  async markRevealed(developerId: string, secretIds: readonly string[], at: number): Promise<void> {
+    if (secretIds.length === 0) return;
+    await this.db
+      .updateTable('secrets')
+      .set({ last_revealed_at: at })
+      .where('developer_id', '=', developerId)
+      .where('id', 'in', [...secretIds])
+      .execute();
   }
 
   async insertVersion(row: SecretVersionRow): Promise<void> {

@@ -11,7 +11,7 @@ import { NameTakenError, NotFoundError, SecretExpiredError, ValidationError, Ver
 import { newId } from '../ids';
 import { checkPageArgs, type Page, type PageArgs, toPage } from '../pagination';
 import { decodeSecretCursor, decodeVersionCursor, type Secret, type SecretVersionInfo, toSecret, toVersionInfo } from './model';
-import { SecretRepository } from './repository';
+import { type SealedValue, SecretRepository } from './repository';
 import {
   checkDescription,
   checkMetadata,
@@ -94,6 +94,8 @@ export class SecretService {
   private readonly repo: SecretRepository;
   /** Reveal records of one tenant that arrive together share a transaction (see GroupCommitter). */
   private readonly reveals: GroupCommitter<RevealRecord>;
+  /** The current version's sealed value of secrets get() loaded, for as long as the object lives. */
+  private readonly sealedCurrent = new WeakMap<Secret, SealedValue>();
 
   constructor(private readonly deps: SecretServiceDeps) {
     this.repo = new SecretRepository(deps.db);
@@ -333,8 +335,12 @@ export class SecretService {
   /** A live secret by name, or null (absent, deleted, or another tenant's: indistinguishable). */
   async get(actor: Pick<Actor, 'developerId'>, nameInput: unknown): Promise<Secret | null> {
     const name = checkName(nameInput);
-    const row = await this.repo.findLiveByName(actor.developerId, name);
-    return row ? toSecret(row) : null;
+    const found = await this.repo.findLiveWithCurrentVersion(actor.developerId, name);
+    if (!found) return null;
+    const secret = toSecret(found.secret);
+    // Kept with the object the resolvers hand back to reveal(): no second query for the value.
+    if (found.sealed) this.sealedCurrent.set(secret, found.sealed);
+    return secret;
   }
 
   async getById(actor: Pick<Actor, 'developerId'>, id: string): Promise<Secret | null> {
@@ -392,9 +398,7 @@ export class SecretService {
   private async commitReveals(developerId: string, records: RevealRecord[]): Promise<void> {
     await auditedTransaction(this.deps.db, developerId, async (trx) => {
       const now = this.deps.clock.now();
-      for (const secretId of new Set(records.map((r) => r.secretId))) {
-        await this.repo.with(trx).updateSecret(developerId, secretId, { last_revealed_at: now });
-      }
+      await this.repo.with(trx).markRevealed(developerId, [...new Set(records.map((r) => r.secretId))], now);
       await appendAuditEvents(
         trx,
         developerId,
@@ -434,9 +438,7 @@ export class SecretService {
     }
     await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
       const now = this.deps.clock.now();
-      for (const secret of byName.values()) {
-        await this.repo.with(trx).updateSecret(actor.developerId, secret.id, { last_revealed_at: now });
-      }
+      await this.repo.with(trx).markRevealed(actor.developerId, [...byName.values()].map((s) => s.id), now);
       await appendAuditEvents(
         trx,
         actor.developerId,
@@ -453,7 +455,8 @@ export class SecretService {
     if (secret.expiresAt && secret.expiresAt.getTime() <= this.deps.clock.now()) {
       throw new SecretExpiredError(secret.name, secret.expiresAt);
     }
-    const row = await this.repo.findVersion(actor.developerId, secret.id, version);
+    const cached = this.sealedCurrent.get(secret);
+    const row = cached?.version === version ? cached : await this.repo.findVersion(actor.developerId, secret.id, version);
     if (!row) throw new NotFoundError(`secret "${secret.name}" has no version ${version}`);
     if (!row.ciphertext) throw new NotFoundError(`version ${version} of secret "${secret.name}" was destroyed`);
     const key = await this.deps.dataKeys.get(actor.developerId, row.data_key_id);

@@ -1,0 +1,72 @@
+/**
+ * The reveal path's round trips, counted on a real database: looking a secret up by name also
+ * brings its current sealed value (no second query for the value), and concurrent reveals of a
+ * tenant share one audit commit with one `last_revealed_at` update for the whole batch.
+ */
+import type { RootOperationNode } from 'kysely';
+import { createDatabase, type Db } from '../../src/db/connect';
+import { SecretService } from '../../src/secrets/service';
+import { DATABASE_KINDS } from '../support/databases';
+import { createSecret, TestClock, updateSecret } from '../support/integration';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
+  const clock = new TestClock();
+  let t: TestApp;
+  let dev: { id: string; token: string };
+  let db: Db;
+  let nodes: RootOperationNode[];
+  let service: SecretService;
+
+  beforeAll(async () => {
+    t = await startTestApp(kind, { clock });
+    dev = await t.createDeveloper('reveal path');
+    for (const name of ['one', 'two', 'three']) await createSecret(t, dev.token, { name, value: `value-of-${name}` });
+    await updateSecret(t, dev.token, { name: 'one', value: 'value-of-one-v2' });
+    nodes = [];
+    db = createDatabase(t.db.config).withPlugin({
+      transformQuery: (args) => {
+        nodes.push(args.node);
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    service = new SecretService({ db, dataKeys: t.app.dataKeys, clock, maxVersions: 50 });
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await t?.close();
+  });
+
+  const actor = (requestId = 'r1') => ({ developerId: dev.id, actorId: 'reveal-path-test', requestId });
+  const touches = (table: string) => (n: RootOperationNode) => JSON.stringify(n).includes(`"${table}"`);
+
+  it('reads the secret and its current sealed value in one query', async () => {
+    nodes.length = 0;
+    const secret = (await service.get(actor(), 'one'))!;
+    expect(nodes).toHaveLength(1);
+    expect(nodes.filter(touches('secret_versions'))).toHaveLength(1);
+    expect(await service.reveal(actor(), secret)).toBe('value-of-one-v2');
+    // The reveal itself read nothing more: every statement after the lookup is the audit commit's.
+    expect(nodes.slice(1).filter((n) => n.kind === 'SelectQueryNode' && touches('secret_versions')(n))).toHaveLength(0);
+    // An older version is still read on demand.
+    nodes.length = 0;
+    expect(await service.reveal(actor(), secret, 1)).toBe('value-of-one');
+    expect(nodes.filter((n) => n.kind === 'SelectQueryNode' && touches('secret_versions')(n))).toHaveLength(1);
+  });
+
+  it('commits concurrent reveals of a tenant together: one batch, one update of last_revealed_at', async () => {
+    const secrets = await Promise.all(['one', 'two', 'three'].map((n) => service.get(actor(), n)));
+    nodes.length = 0;
+    const values = await Promise.all(Array.from({ length: 12 }, (_, i) => service.reveal(actor(`batch-${i}`), secrets[i % 3]!)));
+    expect(values.slice(0, 3)).toEqual(['value-of-one-v2', 'value-of-two', 'value-of-three']);
+    const updates = nodes.filter((n) => n.kind === 'UpdateQueryNode' && touches('secrets')(n) && JSON.stringify(n).includes('last_revealed_at'));
+    const inserts = nodes.filter((n) => n.kind === 'InsertQueryNode' && touches('audit_events')(n));
+    // The first reveal commits at once; the eleven that arrive during its commit share the next.
+    expect(updates.length).toBeLessThanOrEqual(2);
+    expect(inserts.length).toBe(updates.length);
+    const { body } = await t.graphql(dev.token, '{ auditEvents(first: 100, filter: { actions: ["secret.reveal"] }) { edges { node { requestId } } } }');
+    const ids = body.data.auditEvents.edges.map((e: { node: { requestId: string } }) => e.node.requestId);
+    for (let i = 0; i < 12; i++) expect(ids).toContain(`batch-${i}`);
+  });
+});
