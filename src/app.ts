@@ -4,7 +4,7 @@ import { createAuthenticator } from './auth/authenticate';
 import { createJwtAuthenticator } from './auth/jwt';
 import type { Clock } from './clock';
 import type { Config } from './config';
-import { type Core, createCore } from './core';
+import { type Core, type CoreDeps, createCore } from './core';
 import { schema } from './schema';
 import { createMetrics } from './metrics';
 import { createLocksmithYoga, type LocksmithYoga } from './yoga';
@@ -20,6 +20,8 @@ export interface App extends Core {
 export interface AppOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** After-commit audit hook (an audit streaming sink): see CoreDeps.onAuditCommitted. */
+  readonly onAuditCommitted?: CoreDeps['onAuditCommitted'];
   /** Headers GraphiQL starts with, read per page load (development: the default developer's API key). */
   readonly graphiqlHeaders?: () => Record<string, string>;
   /** The admin token when not in config (development generates one). */
@@ -29,7 +31,7 @@ export interface AppOptions {
 /** The core plus HTTP (yoga, auth, metrics, readiness) and the purge timer. */
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
   const { logger } = options;
-  const core = await createCore(config, { logger, clock: options.clock });
+  const core = await createCore(config, { logger, clock: options.clock, onAuditCommitted: options.onAuditCommitted });
   const { db, providers, dataKeys, services } = core;
   try {
     const metrics = createMetrics(dataKeys.stats);

@@ -64,6 +64,10 @@ const EnvSchema = z.object({
   LOCKSMITH_JWT_AUDIENCE: z.string().min(1).optional(),
   LOCKSMITH_JWT_DEVELOPER_CLAIM: z.string().min(1).default('locksmith_developer'),
   LOCKSMITH_SHUTDOWN_TIMEOUT_MS: positiveInt('LOCKSMITH_SHUTDOWN_TIMEOUT_MS').default(10_000),
+  LOCKSMITH_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'LOCKSMITH_NODE_ID must be 1-64 letters, digits, _ . - (starting with a letter or digit)')
+    .optional(),
 });
 
 export type DatabaseConfig =
@@ -101,6 +105,11 @@ export interface Config {
   readonly maxVersions: number;
   /** How often deleted secrets past their recovery window are purged. */
   readonly purgeIntervalMs: number;
+  /**
+   * This node's id (LOCKSMITH_NODE_ID): which audit chain of each tenant it writes. When unset,
+   * one is generated and kept in the data directory (see node-id.ts).
+   */
+  readonly nodeId: string | undefined;
   /** The raw environment, for key-provider plugins. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -187,6 +196,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         : undefined,
     maxVersions: e.LOCKSMITH_MAX_VERSIONS,
     purgeIntervalMs: e.LOCKSMITH_PURGE_INTERVAL_SECONDS * 1000,
+    nodeId: e.LOCKSMITH_NODE_ID,
     env,
   };
 }

@@ -10,7 +10,9 @@ import type { KeyProvider, KeyProviderOptions } from './crypto/key-provider';
 import { type KeyProviderSet, loadKeyProviderSet } from './crypto/key-provider-set';
 import { KeyRotationService } from './crypto/key-rotation';
 import { createDatabase, type Db, migrateToLatest } from './db/connect';
+import { type CommittedRecords, TenantTransactions } from './db/tenant-transaction';
 import { DeveloperService } from './developers/service';
+import { resolveNodeId } from './node-id';
 import { OperatorJobs } from './ops/operator-jobs';
 import { SecretService } from './secrets/service';
 import { llmConfigFromEnv } from './tasks/llm-providers';
@@ -22,6 +24,11 @@ export interface CoreDeps {
   readonly clock?: Clock;
   /** Name resolution for task tool and LLM calls (default: the system resolver). */
   readonly resolve?: Resolver;
+  /**
+   * Called after every commit with the audit records it made durable, in commit order per chain
+   * (an audit streaming sink hooks in here). Synchronous and must not throw; see TenantTransactions.
+   */
+  readonly onAuditCommitted?: (records: CommittedRecords) => void;
 }
 
 /** Everything the server and the operator CLI share: database, key providers, services. */
@@ -37,6 +44,8 @@ export interface Core {
   /** How the providers were configured: the CLI loads a rewrap target (`--to`) the same way. */
   readonly providerOptions: KeyProviderOptions;
   readonly dataKeys: DataKeyService;
+  /** Every tenant write runs through this: lock order, retries, the post-commit audit hook. */
+  readonly tenants: TenantTransactions;
   /** What a request may use (GraphQL resolvers, REST). */
   readonly services: Services;
   /** Cross-tenant operator jobs (`locksmith keys ...`); never reachable from a request. */
@@ -62,15 +71,24 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
     // During a provider move the previous providers matter to every read: say which are in use.
     logger.info({ keyProvider: provider.name, previousKeyProviders: providers.previous.map((p) => p.name) }, 'key providers loaded');
     const dataKeys = new DataKeyService(providers, new DataKeyRepository(db), clock, config.dataKeyCache);
-    const apiKeys = new ApiKeyService({ db, clock });
-    const secrets = new SecretService({ db, dataKeys, clock, maxVersions: config.maxVersions });
-    const developers = new DeveloperService({ db, clock, apiKeys });
-    const keys = new KeyRotationService({ dataKeys, clock, developers });
+    // The writer node id picks this process's audit chain of each tenant (docs/audit-chain.md).
+    const nodeId = resolveNodeId(config.nodeId, config.dataDir);
+    const tenants = new TenantTransactions(db, {
+      nodeId,
+      onCommitted: deps.onAuditCommitted,
+      onHookError: (error) => logger.error({ err: error }, 'audit commit hook failed'),
+      onRetry: (attempt, error) => logger.debug({ attempt, errno: (error as { errno?: number }).errno }, 'retrying a conflicting transaction'),
+    });
+    logger.info({ nodeId }, 'writer node id');
+    const apiKeys = new ApiKeyService({ db, tenants, clock });
+    const secrets = new SecretService({ db, tenants, dataKeys, clock, maxVersions: config.maxVersions });
+    const developers = new DeveloperService({ db, tenants, clock, apiKeys });
+    const keys = new KeyRotationService({ tenants, dataKeys, clock, developers });
     const services: Services = {
       secrets,
       apiKeys,
       developers,
-      audit: new AuditService({ db, clock }),
+      audit: new AuditService({ db, tenants, clock }),
       keys,
       tasks: new TaskService({
         secrets,
@@ -80,7 +98,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
         resolve: deps.resolve,
       }),
     };
-    const ops = new OperatorJobs({ db, dataKeys, rotation: keys, clock, logger });
+    const ops = new OperatorJobs({ db, tenants, dataKeys, rotation: keys, clock, logger });
     return {
       config,
       db,
@@ -90,6 +108,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
       providers,
       providerOptions,
       dataKeys,
+      tenants,
       services,
       ops,
       async close() {

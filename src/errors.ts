@@ -67,6 +67,16 @@ export class KeyServiceUnavailableError extends AppError {
   override readonly httpStatus = 503;
 }
 
+/**
+ * An audit record could not be made durable (the database kept refusing it): the audited action
+ * did not happen (a reveal returns no value) and can be retried.
+ */
+export class AuditUnavailableError extends AppError {
+  override readonly name = 'AuditUnavailableError';
+  readonly code = 'AUDIT_UNAVAILABLE';
+  override readonly httpStatus = 503;
+}
+
 /** The secret's `expiresAt` has passed: its value is no longer served (rotate it). */
 export class SecretExpiredError extends AppError {
   override readonly name = 'SecretExpiredError';

@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
-import { appendAuditEvents, auditedTransaction } from '../audit/audit-log';
+import { appendAuditEvents } from '../audit/audit-log';
 import { type Actor, isScope, type Principal, SCOPES, type Scope } from '../auth/principal';
 import { generateApiKeyToken, hashToken, tokenPrefix } from '../auth/tokens';
 import { type Clock, dateFromMillis } from '../clock';
 import type { ApiKeyRow, Database } from '../db/database';
+import { isRetryableConflict } from '../db/errors';
+import type { TenantTransactions } from '../db/tenant-transaction';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { newId } from '../ids';
 import { ApiKeyRepository } from './repository';
@@ -43,7 +45,7 @@ export class ApiKeyService {
   /** Verified keys by token hash: most requests authenticate without a database round trip. */
   private readonly verified: VerifiedKeyCache;
 
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; cache?: VerifiedKeyCacheOptions }) {
+  constructor(private readonly deps: { db: Kysely<Database>; tenants: TenantTransactions; clock: Clock; cache?: VerifiedKeyCacheOptions }) {
     this.repo = new ApiKeyRepository(deps.db);
     this.verified = new VerifiedKeyCache(deps.clock, deps.cache ?? DEFAULT_VERIFIED_KEY_CACHE);
   }
@@ -58,7 +60,7 @@ export class ApiKeyService {
    * so `keys:manage` cannot mint a more powerful key than itself.
    */
   async create(actor: Actor, creatorScopes: ReadonlySet<Scope> | 'all', input: CreateApiKeyInput): Promise<CreatedApiKey> {
-    return auditedTransaction(this.deps.db, actor.developerId, (trx) => this.createIn(trx, actor, creatorScopes, input));
+    return this.deps.tenants.run(actor.developerId, (trx) => this.createIn(trx, actor, creatorScopes, input));
   }
 
   /** Same as create(), inside a caller's transaction (creating a developer with its first key). */
@@ -110,7 +112,7 @@ export class ApiKeyService {
   }
 
   private revokeIn(actor: Actor, id: string): Promise<ApiKey> {
-    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+    return this.deps.tenants.run(actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const existing = await repo.findById(actor.developerId, id);
       if (!existing) throw new NotFoundError(`no API key with id "${id}"`);
@@ -144,7 +146,13 @@ export class ApiKeyService {
     const now = this.deps.clock.now();
     if (key.lastUsedAt === null || now - key.lastUsedAt > TOUCH_INTERVAL_MS) {
       key.lastUsedAt = now; // before the write: concurrent requests do not all touch
-      await this.repo.touch(key.id, now);
+      try {
+        await this.repo.touch(key.id, now);
+      } catch (error) {
+        // Several nodes touching one key at once conflict (Galera certification); one of them
+        // recorded the use, which is all last_used_at promises. Never fail a request over it.
+        if (!isRetryableConflict(error)) throw error;
+      }
     }
     return { kind: 'developer', developerId: key.developerId, actorId: key.id, scopes: parseScopes(key.scopes) };
   }

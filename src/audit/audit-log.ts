@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, MysqlAdapter, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AuditEventRow, Database } from '../db/database';
+import { tenantContextOf } from '../db/tenant-transaction';
 import { newId } from '../ids';
+import { insertChainHead, moveChainHead } from './chain-heads';
 
 export type AuditAction =
   | 'secret.create'
@@ -30,31 +32,24 @@ export interface AuditEntry {
   readonly detail?: Record<string, string | number | boolean | null | string[]>;
 }
 
-/** The chain starts from a fixed hash so the first event is verifiable too. */
+/** Every chain starts from a fixed hash so its first record is verifiable too. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/**
- * Runs `fn` in a transaction that first takes the developer row's write lock. Every change that
- * appends to a tenant's audit chain must run in one of these: the chain serialises a tenant's
- * audited writes anyway, and taking that lock *first* gives every such transaction the same lock
- * order. (Taken last, it deadlocks on MySQL: inserting a row with a foreign key to developers
- * holds a shared lock on the developer row, and two transactions then both wait to upgrade it.)
- */
-export function auditedTransaction<T>(db: Kysely<Database>, developerId: string, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    // SQLite runs one transaction at a time on its single connection: nothing to lock.
-    if (trx.getExecutor().adapter instanceof MysqlAdapter) {
-      await trx.selectFrom('developers').select('id').where('id', '=', developerId).forUpdate().execute();
-    }
-    return fn(trx);
-  });
-}
+/** The chain of records written before per-node chains: hashed in the v1 format, which has no chain id. */
+export const LEGACY_CHAIN = '';
 
 /**
- * Appends audit events to a per-developer hash chain: each row's hash covers the previous
- * row's hash and the row's own fields, so editing or deleting any row breaks the chain from
- * that row on. Must run inside the same transaction as the change it records (an
- * auditedTransaction), so a change and its record commit together or not at all.
+ * Multi-row INSERTs are cut into chunks this size: 13 placeholders a row stays far below SQLite's
+ * 32,766 and MySQL's 65,535 bound parameters (and max_allowed_packet), however big a group commit.
+ */
+export const AUDIT_INSERT_CHUNK = 500;
+
+/**
+ * Appends audit records to this writer node's hash chain of the tenant: each record's hash covers
+ * its predecessor's hash and its own fields, so editing, removing or reordering any record breaks
+ * the chain from there on, and the chain head (audit_chains) catches removal of the newest ones.
+ * Must run inside the tenant transaction of the change it records, so a change and its record
+ * commit together or not at all; that transaction already holds the chain head's lock.
  */
 export async function appendAuditEvents(
   trx: Kysely<Database>,
@@ -63,25 +58,17 @@ export async function appendAuditEvents(
   at: number,
 ): Promise<void> {
   if (entries.length === 0) return;
-  // The UPDATE takes the developer row's write lock first (MySQL) / the database write lock
-  // (SQLite), so concurrent appenders of one tenant queue up instead of forking the chain.
-  await trx
-    .updateTable('developers')
-    .set({ audit_seq: sql<number>`audit_seq + ${entries.length}` })
-    .where('id', '=', developerId)
-    .execute();
-  const head = await trx
-    .selectFrom('developers')
-    .select(['audit_seq', 'audit_head'])
-    .where('id', '=', developerId)
-    .executeTakeFirstOrThrow();
-  let seq = Number(head.audit_seq) - entries.length;
-  let prevHash = head.audit_head;
+  const context = tenantContextOf(trx, developerId);
+  const from = context.head;
+  let seq = from?.seq ?? 0;
+  let prevHash = from?.hash ?? GENESIS_HASH;
   const rows: AuditEventRow[] = entries.map((entry) => {
     seq += 1;
     const row: AuditEventRow = {
+      // Generated here, after the head lock: within a chain, id order is seq order.
       id: newId(),
       developer_id: developerId,
+      chain_id: context.nodeId,
       seq,
       action: entry.action,
       secret_name: entry.secretName ?? null,
@@ -97,14 +84,23 @@ export async function appendAuditEvents(
     prevHash = row.hash;
     return row;
   });
-  await trx.insertInto('audit_events').values(rows).execute();
-  await trx.updateTable('developers').set({ audit_head: prevHash }).where('id', '=', developerId).execute();
+  const to = { seq, hash: prevHash };
+  // The head first: two first writers of a chain collide on its key before writing anything else.
+  if (from) await moveChainHead(trx, developerId, context.nodeId, from, to);
+  else await insertChainHead(trx, developerId, context.nodeId, to);
+  for (let i = 0; i < rows.length; i += AUDIT_INSERT_CHUNK) {
+    await trx.insertInto('audit_events').values(rows.slice(i, i + AUDIT_INSERT_CHUNK)).execute();
+  }
+  context.head = to;
+  context.appended.push(...rows);
 }
 
-/** Hash of a row's content and its predecessor's hash. Field order is part of the format. */
+/**
+ * Hash of a record's content and its predecessor's hash. Field order is part of the format; v2
+ * binds the chain id too, v1 is the format of the legacy chain.
+ */
 export function hashAuditRow(row: Omit<AuditEventRow, 'hash'>): string {
-  const canonical = JSON.stringify([
-    'locksmith-audit-v1',
+  const fields = [
     row.id,
     row.developer_id,
     Number(row.seq),
@@ -116,6 +112,7 @@ export function hashAuditRow(row: Omit<AuditEventRow, 'hash'>): string {
     Number(row.at),
     row.detail,
     row.prev_hash,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  ];
+  const canonical = row.chain_id === LEGACY_CHAIN ? ['locksmith-audit-v1', ...fields] : ['locksmith-audit-v2', row.chain_id, ...fields];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

@@ -7,8 +7,8 @@ export interface AuditListQuery {
   readonly secretName?: string;
   readonly since?: number;
   readonly until?: number;
-  /** Keyset cursor on seq: newest first, strictly older than it (or newer, backwards). */
-  readonly cursor?: number;
+  /** Keyset cursor on id (UUIDv7, time-ordered): newest first, strictly older than it (or newer, backwards). */
+  readonly cursor?: string;
   readonly backwards: boolean;
   readonly limit: number;
 }
@@ -23,23 +23,42 @@ export class AuditRepository {
     if (query.secretName) q = q.where('secret_name', '=', query.secretName);
     if (query.since !== undefined) q = q.where('at', '>=', query.since);
     if (query.until !== undefined) q = q.where('at', '<', query.until);
-    if (query.cursor !== undefined) q = q.where('seq', query.backwards ? '>' : '<', query.cursor);
-    return q.orderBy('seq', query.backwards ? 'asc' : 'desc').limit(query.limit).execute();
+    if (query.cursor !== undefined) q = q.where('id', query.backwards ? '>' : '<', query.cursor);
+    return q.orderBy('id', query.backwards ? 'asc' : 'desc').limit(query.limit).execute();
   }
 
-  /** Events in chain order, strictly after `afterSeq`, for verification in batches. */
-  chainBatch(developerId: string, afterSeq: number, limit: number): Promise<AuditEventRow[]> {
+  /** One chain's records in chain order, after `afterSeq` up to `throughSeq`, for verification in batches. */
+  chainBatch(developerId: string, chainId: string, afterSeq: number, throughSeq: number, limit: number): Promise<AuditEventRow[]> {
     return this.db
       .selectFrom('audit_events')
       .selectAll()
       .where('developer_id', '=', developerId)
+      .where('chain_id', '=', chainId)
       .where('seq', '>', afterSeq)
+      .where('seq', '<=', throughSeq)
       .orderBy('seq')
       .limit(limit)
       .execute();
   }
 
-  head(developerId: string): Promise<{ audit_seq: number; audit_head: string } | undefined> {
-    return this.db.selectFrom('developers').select(['audit_seq', 'audit_head']).where('id', '=', developerId).executeTakeFirst();
+  /** Every chain that has records, whether or not it has a head (a missing head is tampering). */
+  async chainsWithRecords(developerId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('audit_events').select('chain_id').distinct().where('developer_id', '=', developerId).execute();
+    return rows.map((r) => r.chain_id);
+  }
+
+  /** The highest sequence number stored in a chain (0 when none). */
+  async maxSeq(developerId: string, chainId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('developer_id', '=', developerId)
+      .where('chain_id', '=', chainId)
+      .executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  async developerExists(developerId: string): Promise<boolean> {
+    return (await this.db.selectFrom('developers').select('id').where('id', '=', developerId).executeTakeFirst()) !== undefined;
   }
 }

@@ -1,14 +1,18 @@
 import type { Kysely } from 'kysely';
 import type { Actor } from '../auth/principal';
 import type { AuditEventRow, Database } from '../db/database';
+import type { TenantTransactions } from '../db/tenant-transaction';
 import { ValidationError } from '../errors';
 import { checkPageArgs, decodeCursor, encodeCursor, type Page, type PageArgs, toPage } from '../pagination';
-import { appendAuditEvents, auditedTransaction, GENESIS_HASH, hashAuditRow } from './audit-log';
+import { appendAuditEvents, GENESIS_HASH, hashAuditRow } from './audit-log';
 import type { Clock } from '../clock';
+import { type ChainHead, listChainHeads, readChainHead } from './chain-heads';
 import { AuditRepository } from './repository';
 
 export interface AuditEvent {
   readonly id: string;
+  /** The writer node's chain the record belongs to ('' for records from before per-node chains). */
+  readonly chain: string;
   readonly seq: number;
   readonly action: string;
   readonly secretName: string | null;
@@ -29,7 +33,11 @@ export interface AuditFilter {
 export interface AuditVerification {
   readonly ok: boolean;
   readonly checkedEvents: number;
-  /** Sequence number of the first event that does not verify (or where one is missing). */
+  /** How many chains (writer nodes) the tenant's log has. */
+  readonly checkedChains: number;
+  /** The chain of the first event that does not verify. */
+  readonly firstBrokenChain: string | null;
+  /** Sequence number (in that chain) of the first event that does not verify (or where one is missing). */
   readonly firstBrokenSeq: number | null;
   readonly reason: string | null;
 }
@@ -39,13 +47,13 @@ const VERIFY_BATCH = 1000;
 export class AuditService {
   private readonly repo: AuditRepository;
 
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock }) {
+  constructor(private readonly deps: { db: Kysely<Database>; tenants: TenantTransactions; clock: Clock }) {
     this.repo = new AuditRepository(deps.db);
   }
 
   /** Records that a request of this developer's key was refused (missing scope), once per request. */
   async recordDenied(actor: Actor, fields: readonly string[]): Promise<void> {
-    await auditedTransaction(this.deps.db, actor.developerId, (trx) =>
+    await this.deps.tenants.run(actor.developerId, (trx) =>
       appendAuditEvents(
         trx,
         actor.developerId,
@@ -65,7 +73,7 @@ export class AuditService {
       secretName: filter.secretName ?? undefined,
       since: filter.since?.getTime(),
       until: filter.until?.getTime(),
-      cursor: window.cursor ? (decodeCursor(window.cursor, 'a', ['number'])[0] as number) : undefined,
+      cursor: window.cursor ? (decodeCursor(window.cursor, 'e', ['string'])[0] as string) : undefined,
       backwards: window.backwards,
       limit: window.limit + 1,
     });
@@ -73,46 +81,82 @@ export class AuditService {
   }
 
   /**
-   * Walks the tenant's chain from the first event: each row's hash must match its content and
-   * its predecessor's hash, sequence numbers must be contiguous, and the last event must be the
-   * head recorded on the developer row (which catches deleting the newest rows too).
+   * Walks every chain of the tenant (one per writer node) from its first record: each record's
+   * hash must match its content and its predecessor's hash, sequence numbers must run 1, 2, ...
+   * without gaps, and the last record must be the chain's recorded head (which catches removal
+   * of the newest records). Records with no head, or beyond their head, are tampering too.
+   * Every node reads the same rows, so every node reaches the same verdict.
    */
   async verify(actor: Pick<Actor, 'developerId'>): Promise<AuditVerification> {
-    const head = await this.repo.head(actor.developerId);
-    if (!head) return broken(0, 1, 'developer not found');
+    const developerId = actor.developerId;
+    if (!(await this.repo.developerExists(developerId))) return broken(0, 0, '', 1, 'developer not found');
+    // Heads first: records appended while this runs lie beyond the heads read here.
+    const heads = new Map((await listChainHeads(this.deps.db, developerId)).map((h) => [h.chainId, h as ChainHead]));
+    for (const chainId of await this.repo.chainsWithRecords(developerId)) {
+      if (!heads.has(chainId)) return broken(0, heads.size, chainId, 1, `chain ${label(chainId)} has records but no recorded head`);
+    }
+    let checked = 0;
+    for (const [chainId, head] of [...heads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const result = await this.verifyChain(developerId, chainId, head);
+      checked += result.checked;
+      if (result.problem) return broken(checked, heads.size, chainId, result.problem.seq, result.problem.reason);
+    }
+    return { ok: true, checkedEvents: checked, checkedChains: heads.size, firstBrokenChain: null, firstBrokenSeq: null, reason: null };
+  }
+
+  private async verifyChain(
+    developerId: string,
+    chainId: string,
+    head: ChainHead,
+  ): Promise<{ checked: number; problem?: { seq: number; reason: string } }> {
+    const name = label(chainId);
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let checked = 0;
     for (;;) {
-      const batch = await this.repo.chainBatch(actor.developerId, expectedSeq - 1, VERIFY_BATCH);
+      const batch = await this.repo.chainBatch(developerId, chainId, expectedSeq - 1, head.seq, VERIFY_BATCH);
       for (const row of batch) {
         const seq = Number(row.seq);
-        if (seq !== expectedSeq) return broken(checked, expectedSeq, `event ${expectedSeq} is missing`);
-        if (row.prev_hash !== prevHash) return broken(checked, seq, `event ${seq} does not link to event ${seq - 1}`);
-        if (hashAuditRow(row) !== row.hash) return broken(checked, seq, `event ${seq} was modified`);
+        if (seq !== expectedSeq) return { checked, problem: { seq: expectedSeq, reason: `event ${expectedSeq} of chain ${name} is missing` } };
+        if (row.prev_hash !== prevHash) return { checked, problem: { seq, reason: `event ${seq} of chain ${name} does not link to event ${seq - 1}` } };
+        if (hashAuditRow(row) !== row.hash) return { checked, problem: { seq, reason: `event ${seq} of chain ${name} was modified` } };
         prevHash = row.hash;
         expectedSeq++;
         checked++;
       }
       if (batch.length < VERIFY_BATCH) break;
     }
-    if (Number(head.audit_seq) !== expectedSeq - 1) {
-      return broken(checked, expectedSeq, `events after ${expectedSeq - 1} are missing (the log head is ${head.audit_seq})`);
+    const last = expectedSeq - 1;
+    if (last !== head.seq) {
+      return { checked, problem: { seq: expectedSeq, reason: `events after ${last} of chain ${name} are missing (its head is ${head.seq})` } };
     }
-    if (head.audit_head !== prevHash) return broken(checked, expectedSeq - 1, `event ${expectedSeq - 1} is not the recorded head`);
-    return { ok: true, checkedEvents: checked, firstBrokenSeq: null, reason: null };
+    if (head.hash !== prevHash) return { checked, problem: { seq: last, reason: `event ${last} of chain ${name} is not the recorded head` } };
+    // Records beyond the head: appended since the head was read, or planted. Read the head again.
+    const maxSeq = await this.repo.maxSeq(developerId, chainId);
+    if (maxSeq > head.seq) {
+      const now = await readChainHead(this.deps.db, developerId, chainId);
+      if (!now || now.seq < maxSeq) {
+        return { checked, problem: { seq: head.seq + 1, reason: `event ${head.seq + 1} of chain ${name} lies beyond the recorded head` } };
+      }
+    }
+    return { checked };
   }
 }
 
-function broken(checkedEvents: number, firstBrokenSeq: number, reason: string): AuditVerification {
-  return { ok: false, checkedEvents, firstBrokenSeq, reason };
+function broken(checkedEvents: number, checkedChains: number, chain: string, firstBrokenSeq: number, reason: string): AuditVerification {
+  return { ok: false, checkedEvents, checkedChains, firstBrokenChain: chain, firstBrokenSeq, reason };
 }
 
-export const encodeAuditCursor = (event: AuditEvent) => encodeCursor('a', event.seq);
+function label(chainId: string): string {
+  return chainId === '' ? '(legacy)' : `"${chainId}"`;
+}
+
+export const encodeAuditCursor = (event: AuditEvent) => encodeCursor('e', event.id);
 
 function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
+    chain: row.chain_id,
     seq: Number(row.seq),
     action: row.action,
     secretName: row.secret_name,

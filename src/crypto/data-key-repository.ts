@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { auditedTransaction } from '../audit/audit-log';
 import type { Database, DataKeyRow } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 
@@ -30,23 +29,6 @@ export class DataKeyRepository {
   async insert(row: DataKeyRow): Promise<boolean> {
     try {
       await this.db.insertInto('data_keys').values(row).execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * insert(), with `alongside` (an audit record) in the same transaction: an audited one, which
-   * takes the developer row lock first like every other audited write (see auditedTransaction).
-   */
-  async insertWith(row: DataKeyRow, alongside: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
-    try {
-      await auditedTransaction(this.db, row.developer_id, async (trx) => {
-        await trx.insertInto('data_keys').values(row).execute();
-        await alongside(trx);
-      });
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
-import type { Kysely } from 'kysely';
-import type { Database, DataKeyRow } from '../db/database';
+import type { DataKeyRow } from '../db/database';
+import { isRetryableConflict } from '../db/errors';
 import { KeyServiceUnavailableError } from '../errors';
 import { newId } from '../ids';
 import type { DataKeyRepository } from './data-key-repository';
@@ -26,8 +26,11 @@ export interface DataKeyCacheOptions {
   readonly maxUses?: number;
 }
 
-/** Runs inside the transaction that stores a new data key generation (its audit record). */
-export type DataKeyInsertHook = (trx: Kysely<Database>, row: DataKeyRow) => Promise<void>;
+/**
+ * Stores a new data key row together with whatever must commit with it (its audit record);
+ * false when another writer took that generation first.
+ */
+export type DataKeyStore = (row: DataKeyRow) => Promise<boolean>;
 
 interface CachedKey {
   readonly key: Buffer;
@@ -94,21 +97,21 @@ export class DataKeyService {
 
   /**
    * Starts a new data key generation: new writes use it at once, old versions stay readable.
-   * `onInsert` runs in the transaction that stores the new row (its audit record), so either
-   * both are stored or neither. The provider is called before anything is written: when it is
+   * `store` writes the new row with its audit record in one transaction, so either both are
+   * stored or neither. The provider is called before anything is written: when it is
    * unreachable this fails with KeyServiceUnavailableError and changes nothing.
    */
-  async rotate(developerId: string, onInsert?: DataKeyInsertHook): Promise<DataKey & { generation: number; provider: string }> {
+  async rotate(developerId: string, store?: DataKeyStore): Promise<DataKey & { generation: number; provider: string }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const newest = await this.repository.findNewest(developerId);
       const generation = (newest?.generation ?? 0) + 1;
-      const created = await this.create(developerId, generation, onInsert);
+      const created = await this.create(developerId, generation, store);
       if (created) return { ...created, generation, provider: this.providers.primary.name };
     }
     throw new Error('could not rotate the data key under concurrent rotation');
   }
 
-  private async create(developerId: string, generation: number, onInsert?: DataKeyInsertHook): Promise<DataKey | undefined> {
+  private async create(developerId: string, generation: number, store: DataKeyStore = (row) => this.repository.insert(row)): Promise<DataKey | undefined> {
     const id = newId();
     const context: EncryptionContext = { developerId, dataKeyId: id };
     const primary = this.providers.primary;
@@ -123,9 +126,15 @@ export class DataKeyService {
       created_at: this.clock.now(),
       rewrapped_at: null,
     };
-    const inserted = onInsert
-      ? await this.repository.insertWith(row, (trx) => onInsert(trx, row))
-      : await this.repository.insert(row);
+    let inserted: boolean;
+    try {
+      inserted = await store(row);
+    } catch (error) {
+      // Two nodes creating one generation at once: on Galera the loser sees a certification
+      // conflict rather than a duplicate key. Either way the caller reads the winner's key.
+      if (!isRetryableConflict(error)) throw error;
+      inserted = false;
+    }
     if (!inserted) return undefined;
     this.cache.set(cacheKey(developerId, id), { key: generated.plaintext, uses: 1 });
     return { id, key: generated.plaintext };

@@ -1,6 +1,8 @@
 import { appendAuditEvents } from '../audit/audit-log';
 import type { Clock } from '../clock';
 import type { DataKeyRow } from '../db/database';
+import type { TenantTransactions } from '../db/tenant-transaction';
+import { DataKeyRepository } from './data-key-repository';
 import { NotFoundError } from '../errors';
 import type { DataKeyService } from './data-keys';
 
@@ -13,6 +15,7 @@ import type { DataKeyService } from './data-keys';
  */
 
 export interface KeyRotationDeps {
+  readonly tenants: TenantTransactions;
   readonly dataKeys: DataKeyService;
   readonly clock: Clock;
   /** Looks a developer up, so a rotation for an unknown id is a NotFoundError (the CLI takes any id). */
@@ -40,22 +43,27 @@ export class KeyRotationService {
   async rotateDataKey(developerId: string, actor: RotationActor): Promise<RotatedDataKey> {
     if (!(await this.deps.developers.get(developerId))) throw new NotFoundError(`no developer ${developerId}`);
     let stored: DataKeyRow | undefined;
-    const rotated = await this.deps.dataKeys.rotate(developerId, async (trx, row) => {
-      stored = row;
-      await appendAuditEvents(
-        trx,
-        developerId,
-        [
-          {
-            action: 'datakey.rotate',
-            actor: actor.actorId,
-            requestId: actor.requestId ?? null,
-            detail: { generation: row.generation, provider: row.provider },
-          },
-        ],
-        Number(row.created_at),
-      );
-    });
+    // The new generation and its audit record commit together, in a tenant transaction.
+    const rotated = await this.deps.dataKeys.rotate(developerId, (row) =>
+      this.deps.tenants.run(developerId, async (trx) => {
+        if (!(await new DataKeyRepository(trx).insert(row))) return false;
+        stored = row;
+        await appendAuditEvents(
+          trx,
+          developerId,
+          [
+            {
+              action: 'datakey.rotate',
+              actor: actor.actorId,
+              requestId: actor.requestId ?? null,
+              detail: { generation: row.generation, provider: row.provider },
+            },
+          ],
+          Number(row.created_at),
+        );
+        return true;
+      }),
+    );
     return {
       id: rotated.id,
       developerId,

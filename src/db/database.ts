@@ -15,9 +15,20 @@ export interface DevelopersTable {
   id: string;
   name: string;
   created_at: BigIntColumn;
-  /** Audit hash chain head for this tenant (sequence of the last event and its hash). */
-  audit_seq: BigIntColumn;
-  audit_head: string;
+}
+
+/**
+ * The head of one audit hash chain: a tenant has one chain per writer node (docs/audit-chain.md),
+ * so writes of one tenant on different nodes never update the same row.
+ */
+export interface AuditChainsTable {
+  developer_id: string;
+  /** The writer node's id; '' is the single chain written before per-node chains existed. */
+  chain_id: string;
+  /** Sequence number of the chain's newest record (0: none yet). */
+  seq: BigIntColumn;
+  /** That record's hash. */
+  head: string;
 }
 
 export interface ApiKeysTable {
@@ -96,8 +107,12 @@ export interface SecretMetadataTable {
 }
 
 export interface AuditEventsTable {
+  /** UUIDv7: time-ordered, the order the log is listed in. */
   id: string;
   developer_id: string;
+  /** Which of the tenant's chains (writer node) the record belongs to. */
+  chain_id: string;
+  /** Position in its chain, from 1, without gaps. */
   seq: BigIntColumn;
   action: string;
   secret_name: string | null;
@@ -119,6 +134,7 @@ export interface Database {
   secret_versions: SecretVersionsTable;
   secret_metadata: SecretMetadataTable;
   audit_events: AuditEventsTable;
+  audit_chains: AuditChainsTable;
 }
 
 export type DeveloperRow = Selectable<DevelopersTable>;

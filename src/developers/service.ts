@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ApiKeyService, CreatedApiKey } from '../api-keys/service';
-import { GENESIS_HASH } from '../audit/audit-log';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
+import type { TenantTransactions } from '../db/tenant-transaction';
 import { ValidationError } from '../errors';
 import { newId } from '../ids';
 import { DeveloperRepository } from './repository';
@@ -18,7 +18,7 @@ const DEVELOPER_NAME = /^[\p{L}\p{N} _.@-]{1,128}$/u;
 export class DeveloperService {
   private readonly repo: DeveloperRepository;
 
-  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; apiKeys: ApiKeyService }) {
+  constructor(private readonly deps: { db: Kysely<Database>; tenants: TenantTransactions; clock: Clock; apiKeys: ApiKeyService }) {
     this.repo = new DeveloperRepository(deps.db);
   }
 
@@ -28,9 +28,12 @@ export class DeveloperService {
     if (!DEVELOPER_NAME.test(name)) {
       throw new ValidationError('name', 'name must be 1-128 letters, digits, spaces or . @ - _');
     }
-    return this.deps.db.transaction().execute(async (trx) => {
+    const id = newId();
+    // A tenant transaction like every other write: its first API key is audited on the new
+    // tenant's chain, and a conflict retries the whole creation (one developer, one key).
+    return this.deps.tenants.run(id, async (trx) => {
       const now = this.deps.clock.now();
-      const row = { id: newId(), name, created_at: now, audit_seq: 0, audit_head: GENESIS_HASH };
+      const row = { id, name, created_at: now };
       await this.repo.with(trx).insert(row);
       const apiKey = await this.deps.apiKeys.createIn(trx, { developerId: row.id, actorId: 'admin', requestId }, 'all', {
         name: 'default',

@@ -4,12 +4,15 @@ import type { DataKeyService } from '../crypto/data-keys';
 import type { KeyProviderLogger } from '../crypto/key-provider';
 import type { KeyRotationService } from '../crypto/key-rotation';
 import type { Database } from '../db/database';
+import type { TenantTransactions } from '../db/tenant-transaction';
 import { NotFoundError } from '../errors';
 import { OperatorRepository } from './repository';
 
 /** What every operator job runs on; built by createCore (src/core.ts). */
 export interface OpsDeps {
   readonly db: Kysely<Database>;
+  /** Audited writes go through tenant transactions like every other tenant write. */
+  readonly tenants: TenantTransactions;
   readonly dataKeys: DataKeyService;
   /** The tenant rotation, which rotate-all repeats per developer. */
   readonly rotation: KeyRotationService;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { appendAuditEvents, auditedTransaction } from '../audit/audit-log';
+import { appendAuditEvents } from '../audit/audit-log';
 import { DataKeyRepository } from '../crypto/data-key-repository';
 import type { RotationActor } from '../crypto/key-rotation';
 import { forEachDeveloper, type OpsDeps, requireDeveloper } from './deps';
@@ -83,7 +83,7 @@ async function pruneDeveloper(
   const candidates = retired.filter((k) => !k.referenced);
   const pruned = new Set<string>();
   if (!dryRun && candidates.length > 0) {
-    await auditedTransaction(deps.db, developerId, async (trx) => {
+    await deps.tenants.run(developerId, async (trx) => {
       const inTrx = repo.with(trx);
       // The DELETE (a write) comes first: on SQLite it takes the write lock before anything is read.
       for (const key of candidates) {

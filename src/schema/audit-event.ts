@@ -7,7 +7,10 @@ export const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').impleme
   description: 'One audited action. Never carries a value or a token.',
   fields: (t) => ({
     id: t.exposeID('id'),
-    seq: t.exposeInt('seq', { description: "Position in the developer's hash chain." }),
+    chain: t.exposeString('chain', {
+      description: 'The hash chain the event belongs to: one per writer node ("" for events from before per-node chains).',
+    }),
+    seq: t.exposeInt('seq', { description: 'Position in its hash chain, from 1.' }),
     action: t.exposeString('action'),
     secretName: t.exposeString('secretName', { nullable: true }),
     version: t.exposeInt('version', { nullable: true }),
@@ -22,7 +25,9 @@ const AuditVerificationRef = builder.objectRef<AuditVerification>('AuditVerifica
   fields: (t) => ({
     ok: t.exposeBoolean('ok'),
     checkedEvents: t.exposeInt('checkedEvents'),
-    firstBrokenSeq: t.exposeInt('firstBrokenSeq', { nullable: true }),
+    checkedChains: t.exposeInt('checkedChains', { description: 'Hash chains (writer nodes) the log has.' }),
+    firstBrokenChain: t.exposeString('firstBrokenChain', { nullable: true }),
+    firstBrokenSeq: t.exposeInt('firstBrokenSeq', { nullable: true, description: 'Position in firstBrokenChain.' }),
     reason: t.exposeString('reason', { nullable: true }),
   }),
 });

@@ -1,4 +1,5 @@
-import { type Kysely, MysqlAdapter } from 'kysely';
+import type { Kysely } from 'kysely';
+import { isMysql } from '../db/dialect';
 import type { Database, SecretRow, SecretVersionRow } from '../db/database';
 import { type Metadata, metadataEntryHash } from './validation';
 
@@ -33,7 +34,7 @@ export class SecretRepository {
   private readonly rowLocks: boolean;
 
   constructor(private readonly db: Kysely<Database>) {
-    this.rowLocks = db.getExecutor().adapter instanceof MysqlAdapter;
+    this.rowLocks = isMysql(db);
   }
 
   /** The same repository bound to a transaction. */
@@ -162,7 +163,12 @@ export class SecretRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Records a reveal time on several secrets in one statement (a group-committed batch). */
+  /**
+   * Records a reveal time on several secrets in one statement (a group-committed batch), at most
+   * once a second per secret: reveals of one secret on several nodes then rarely write the same
+   * row at the same moment (a multi-primary certification conflict), and lastRevealedAt stays
+   * accurate to the second.
+   */
   async markRevealed(developerId: string, secretIds: readonly string[], at: number): Promise<void> {
     if (secretIds.length === 0) return;
     await this.db
@@ -170,6 +176,7 @@ export class SecretRepository {
       .set({ last_revealed_at: at })
       .where('developer_id', '=', developerId)
       .where('id', 'in', [...secretIds])
+      .where((eb) => eb.or([eb('last_revealed_at', 'is', null), eb('last_revealed_at', '<=', at - 1000)]))
       .execute();
   }
 

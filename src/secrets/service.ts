@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely';
-import { type AuditEntry, appendAuditEvents, auditedTransaction } from '../audit/audit-log';
+import { type AuditEntry, appendAuditEvents } from '../audit/audit-log';
 import { GroupCommitter } from '../audit/group-commit';
 import type { Actor } from '../auth/principal';
 import type { Clock } from '../clock';
 import type { DataKey, DataKeyService } from '../crypto/data-keys';
 import { open, seal } from '../crypto/envelope';
 import type { Database, SecretRow } from '../db/database';
+import type { TenantTransactions } from '../db/tenant-transaction';
 import { isUniqueViolation } from '../db/errors';
-import { NameTakenError, NotFoundError, SecretExpiredError, ValidationError, VersionConflictError } from '../errors';
+import { AuditUnavailableError, NameTakenError, NotFoundError, SecretExpiredError, ValidationError, VersionConflictError } from '../errors';
 import { newId } from '../ids';
 import { checkPageArgs, type Page, type PageArgs, toPage } from '../pagination';
 import { decodeSecretCursor, decodeVersionCursor, type Secret, type SecretVersionInfo, toSecret, toVersionInfo } from './model';
@@ -76,6 +77,8 @@ export interface SecretFilter {
 
 export interface SecretServiceDeps {
   readonly db: Kysely<Database>;
+  /** Every write goes through a tenant transaction (lock order, retries). */
+  readonly tenants: TenantTransactions;
   readonly dataKeys: DataKeyService;
   readonly clock: Clock;
   /** Versions kept per secret; older ones are destroyed (ciphertext erased, row kept). */
@@ -132,7 +135,7 @@ export class SecretService {
       last_revealed_at: null,
     };
     try {
-      await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+      await this.deps.tenants.run(actor.developerId, async (trx) => {
         const repo = this.repo.with(trx);
         await repo.insertSecret(row);
         await this.insertVersion(repo, actor, dataKey, id, 1, plaintext, now);
@@ -238,7 +241,7 @@ export class SecretService {
     const version = checkOptionalInt(input.version, 'version', 1, Number.MAX_SAFE_INTEGER);
     if (version === null) throw new ValidationError('version', 'version is required');
     const expectedVersion = checkExpectedVersion(input.expectedVersion);
-    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+    return this.deps.tenants.run(actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const current = await lockLiveSecret(repo, actor.developerId, name, expectedVersion);
       if (version === current.current_version) {
@@ -288,7 +291,7 @@ export class SecretService {
     const name = checkName(nameInput);
     const expectedVersion = checkExpectedVersion(expectedVersionInput);
     try {
-      return await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+      return await this.deps.tenants.run(actor.developerId, async (trx) => {
         const repo = this.repo.with(trx);
         const now = this.deps.clock.now();
         const deleted = await repo.findDeletedByName(actor.developerId, name, now, true);
@@ -317,7 +320,7 @@ export class SecretService {
     for (;;) {
       const due = await this.repo.findPurgeable(this.deps.clock.now(), batchSize);
       for (const secret of due) {
-        await auditedTransaction(this.deps.db, secret.developer_id, async (trx) => {
+        await this.deps.tenants.run(secret.developer_id, async (trx) => {
           await this.repo.with(trx).purge(secret.developer_id, secret.id);
           await appendAuditEvents(
             trx,
@@ -391,12 +394,19 @@ export class SecretService {
    */
   async reveal(actor: Actor, secret: Secret, version = secret.version): Promise<string> {
     const value = await this.decrypt(actor, secret, version);
-    await this.reveals.submit(actor.developerId, { actor, secretId: secret.id, secretName: secret.name, version });
+    try {
+      await this.reveals.submit(actor.developerId, { actor, secretId: secret.id, secretName: secret.name, version });
+    } catch (error) {
+      // The group commit already retried conflicts (tenant transaction); this record could not
+      // be made durable, so the value is not handed out.
+      throw new AuditUnavailableError('the reveal could not be recorded in the audit log; nothing was revealed', { cause: error });
+    }
     return value;
   }
 
   private async commitReveals(developerId: string, records: RevealRecord[]): Promise<void> {
-    await auditedTransaction(this.deps.db, developerId, async (trx) => {
+    // A tenant transaction: retried on conflicts as a whole, so each record lands exactly once.
+    await this.deps.tenants.run(developerId, async (trx) => {
       const now = this.deps.clock.now();
       await this.repo.with(trx).markRevealed(developerId, [...new Set(records.map((r) => r.secretId))], now);
       await appendAuditEvents(
@@ -436,7 +446,7 @@ export class SecretService {
       const secret = byName.get(name)!;
       values.set(name, await this.decrypt(actor, secret, secret.version));
     }
-    await auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+    await this.deps.tenants.run(actor.developerId, async (trx) => {
       const now = this.deps.clock.now();
       await this.repo.with(trx).markRevealed(actor.developerId, [...byName.values()].map((s) => s.id), now);
       await appendAuditEvents(
@@ -477,7 +487,7 @@ export class SecretService {
     expectedVersion: number | null,
     apply: (repo: SecretRepository, trx: Kysely<Database>, current: SecretRow, now: number) => Promise<Partial<SecretRow>>,
   ): Promise<Secret> {
-    return auditedTransaction(this.deps.db, actor.developerId, async (trx) => {
+    return this.deps.tenants.run(actor.developerId, async (trx) => {
       const repo = this.repo.with(trx);
       const current = await lockLiveSecret(repo, actor.developerId, name, expectedVersion);
       // The secret as this write left it (a later writer may already have moved it on).

@@ -92,21 +92,24 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
   });
 
   it('verifies an untouched chain and reports the first edited or deleted row', async () => {
-    const verify = () => gql(`{ verifyAuditLog { ok checkedEvents firstBrokenSeq reason } }`).then((b) => b.data.verifyAuditLog);
+    const verify = () =>
+      gql(`{ verifyAuditLog { ok checkedEvents checkedChains firstBrokenChain firstBrokenSeq reason } }`).then((b) => b.data.verifyAuditLog);
+    // One writer node here: the tenant's log is one chain, that node's.
+    const chain = t.app.tenants.nodeId;
     const intact = await verify();
-    expect(intact).toMatchObject({ ok: true, firstBrokenSeq: null });
+    expect(intact).toMatchObject({ ok: true, checkedChains: 1, firstBrokenChain: null, firstBrokenSeq: null });
     expect(intact.checkedEvents).toBeGreaterThanOrEqual(11);
 
     const raw = await openRaw(t.db);
     try {
       const [row] = await raw.all('SELECT id, action FROM audit_events WHERE developer_id = ? AND seq = 4', [dev.id]);
       await raw.run('UPDATE audit_events SET action = ? WHERE id = ?', ['secret.create', row!.id]);
-      expect(await verify()).toMatchObject({ ok: false, firstBrokenSeq: 4, reason: 'event 4 was modified' });
+      expect(await verify()).toMatchObject({ ok: false, firstBrokenChain: chain, firstBrokenSeq: 4, reason: `event 4 of chain "${chain}" was modified` });
       await raw.run('UPDATE audit_events SET action = ? WHERE id = ?', [row!.action, row!.id]);
       expect((await verify()).ok).toBe(true);
 
       await raw.run('DELETE FROM audit_events WHERE developer_id = ? AND seq = 6', [dev.id]);
-      expect(await verify()).toMatchObject({ ok: false, firstBrokenSeq: 6 });
+      expect(await verify()).toMatchObject({ ok: false, firstBrokenChain: chain, firstBrokenSeq: 6 });
     } finally {
       await raw.close();
     }

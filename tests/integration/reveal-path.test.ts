@@ -5,6 +5,7 @@
  */
 import type { RootOperationNode } from 'kysely';
 import { createDatabase, type Db } from '../../src/db/connect';
+import { TenantTransactions } from '../../src/db/tenant-transaction';
 import { SecretService } from '../../src/secrets/service';
 import { DATABASE_KINDS } from '../support/databases';
 import { createSecret, TestClock, updateSecret } from '../support/integration';
@@ -31,7 +32,7 @@ describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
       },
       transformResult: async (args) => args.result,
     });
-    service = new SecretService({ db, dataKeys: t.app.dataKeys, clock, maxVersions: 50 });
+    service = new SecretService({ db, tenants: new TenantTransactions(db, { nodeId: t.app.tenants.nodeId }), dataKeys: t.app.dataKeys, clock, maxVersions: 50 });
   });
   afterAll(async () => {
     await db?.destroy();

@@ -45,7 +45,14 @@ export function registerAudit(program: Command, runtime: RuntimeFactory): void {
         printFields(rt.io, [
           ['status', result.ok ? 'ok' : 'BROKEN'],
           ['checked events', String(result.checkedEvents)],
-          ...(result.ok ? [] : ([['first broken seq', orDash(result.firstBrokenSeq)], ['reason', result.reason]] as const)),
+          ['chains', String(result.checkedChains)],
+          ...(result.ok
+            ? []
+            : ([
+                ['first broken chain', orDash(result.firstBrokenChain)],
+                ['first broken seq', orDash(result.firstBrokenSeq)],
+                ['reason', result.reason],
+              ] as const)),
         ]);
       }
       if (!result.ok) throw new CliError(`audit log verification failed at event ${orDash(result.firstBrokenSeq)}`, EXIT.INTEGRITY);

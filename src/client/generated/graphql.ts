@@ -157,12 +157,12 @@ export type AuditEventsQueryVariables = Exact<{
 }>;
 
 
-export type AuditEventsQuery = { auditEvents: { edges: Array<{ node: { id: string, seq: number, action: string, secretName: string | null, version: number | null, actor: string | null, requestId: string | null, at: string, detail: unknown } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type AuditEventsQuery = { auditEvents: { edges: Array<{ node: { id: string, chain: string, seq: number, action: string, secretName: string | null, version: number | null, actor: string | null, requestId: string | null, at: string, detail: unknown } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type VerifyAuditLogQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type VerifyAuditLogQuery = { verifyAuditLog: { ok: boolean, checkedEvents: number, firstBrokenSeq: number | null, reason: string | null } };
+export type VerifyAuditLogQuery = { verifyAuditLog: { ok: boolean, checkedEvents: number, checkedChains: number, firstBrokenChain: string | null, firstBrokenSeq: number | null, reason: string | null } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -565,6 +565,7 @@ export const AuditEventsDocument = new TypedDocumentString(`
     edges {
       node {
         id
+        chain
         seq
         action
         secretName
@@ -589,6 +590,8 @@ export const VerifyAuditLogDocument = new TypedDocumentString(`
   verifyAuditLog {
     ok
     checkedEvents
+    checkedChains
+    firstBrokenChain
     firstBrokenSeq
     reason
   }

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026_11_23_0001_initial';
 import * as rotationDue from './2026_11_23_0002_rotation_due';
+import * as auditChains from './2026_12_01_0001_audit_chains';
 
 /**
  * Every migration, by name, in order. Listed explicitly rather than read from the directory so
@@ -9,4 +10,5 @@ import * as rotationDue from './2026_11_23_0002_rotation_due';
 export const migrations: Record<string, Migration> = {
   '2026_11_23_0001_initial': initial,
   '2026_11_23_0002_rotation_due': rotationDue,
+  '2026_12_01_0001_audit_chains': auditChains,
 };
