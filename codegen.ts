@@ -1,16 +1,18 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * Typed operations for the client (`npm run codegen`). Inputs: the committed SDL and the
- * documents in src/client/operations; output: src/client/generated (committed, so the client
- * builds and runs without codegen installed). tests/unit/codegen-fresh.test.ts fails when the
- * output is stale. Paths are relative to the repository root, where npm runs scripts.
+ * Typed operations (`npm run codegen`), two targets from the committed SDL:
+ * - the client and CLI: src/client/operations -> src/client/generated;
+ * - the web console: web/src/operations (plus the client's shared fragments) -> web/src/gql.
+ * Both outputs are committed, so nothing needs codegen at build or run time;
+ * tests/unit/codegen-fresh.test.ts fails when either is stale. Paths are relative to the
+ * repository root, where npm runs scripts.
  */
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  documents: ['src/client/operations/*.graphql'],
   generates: {
     'src/client/generated/': {
+      documents: ['src/client/operations/*.graphql'],
       preset: 'client',
       presetConfig: {
         // The client returns plain objects; masking only helps component trees (React).
@@ -23,6 +25,20 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         strictScalars: true,
         // DateTime arrives as an ISO string over JSON; metadata is a flat JSON object.
+        scalars: { DateTime: 'string', JSON: 'unknown' },
+      },
+    },
+    'web/src/gql/': {
+      documents: ['src/client/operations/fragments.graphql', 'web/src/operations/*.graphql'],
+      preset: 'client',
+      presetConfig: {
+        fragmentMasking: false,
+      },
+      config: {
+        // DocumentNode objects (urql's TypedDocumentNode): urql parses nothing at run time.
+        useTypeImports: true,
+        enumsAsTypes: true,
+        strictScalars: true,
         scalars: { DateTime: 'string', JSON: 'unknown' },
       },
     },

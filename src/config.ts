@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   LOCKSMITH_DATA_KEY_CACHE_MAX_USES: positiveInt('LOCKSMITH_DATA_KEY_CACHE_MAX_USES').default(1_000_000),
   LOCKSMITH_DB_POOL_SIZE: positiveInt('LOCKSMITH_DB_POOL_SIZE').default(10),
   LOCKSMITH_GRAPHIQL: booleanish.optional(),
+  LOCKSMITH_CONSOLE: booleanish.default(true),
   LOCKSMITH_MAX_VERSIONS: positiveInt('LOCKSMITH_MAX_VERSIONS').default(50),
   LOCKSMITH_PURGE_INTERVAL_SECONDS: positiveInt('LOCKSMITH_PURGE_INTERVAL_SECONDS').default(3600),
   LOCKSMITH_CORS_ORIGINS: z.string().optional(),
@@ -92,6 +93,8 @@ export interface Config {
   readonly logLevel: z.infer<typeof EnvSchema>['LOCKSMITH_LOG_LEVEL'];
   readonly dataKeyCache: { readonly maxEntries: number; readonly ttlMs: number; readonly maxUses: number };
   readonly graphiql: boolean;
+  /** The web console at /console (development and production alike); LOCKSMITH_CONSOLE=false turns it off. */
+  readonly console: boolean;
   readonly shutdownTimeoutMs: number;
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
   readonly corsOrigins: string[];
@@ -172,6 +175,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxUses: e.LOCKSMITH_DATA_KEY_CACHE_MAX_USES,
     },
     graphiql: e.LOCKSMITH_GRAPHIQL ?? !production,
+    console: e.LOCKSMITH_CONSOLE,
     shutdownTimeoutMs: e.LOCKSMITH_SHUTDOWN_TIMEOUT_MS,
     corsOrigins: (e.LOCKSMITH_CORS_ORIGINS ?? '')
       .split(',')

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { CONSOLE_PATH, defaultConsoleDir, loadConsoleSite } from './console/static-site';
 import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
+import { createRequestListener } from './http';
 import { createLogger } from './logger';
 
 /** Entry point: config -> app -> HTTP listener, with graceful shutdown on SIGTERM/SIGINT. */
@@ -36,14 +38,22 @@ async function main(): Promise<void> {
       '',
       `  locksmith (development mode, data in ${config.dataDir})`,
       `  GraphQL + GraphiQL  http://${config.host}:${config.port}/graphql`,
+      ...(config.console ? [`  web console         http://${config.host}:${config.port}${CONSOLE_PATH}/`] : []),
       `  admin token         ${credentials.adminToken}`,
       `  developer API key   ${credentials.apiKey}   (developer ${credentials.developerId})`,
       '',
     ].join('\n');
   }
 
+  const consoleSite = config.console
+    ? loadConsoleSite({ dir: defaultConsoleDir(), settings: { jwtIssuer: config.jwt?.issuer ?? null, development: dev } })
+    : undefined;
+  if (consoleSite && !consoleSite.built) {
+    logger.warn({ dir: defaultConsoleDir() }, 'web console not built: /console answers 503 until `npm run build:web` has run');
+  }
+
   app.startJobs();
-  const server = createServer(app.yoga);
+  const server = createServer(createRequestListener(app.yoga, consoleSite));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -51,7 +61,7 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ host: config.host, port, keyProvider: app.provider.name, database: config.database.kind }, 'listening');
-  if (banner) process.stdout.write(banner.replace(`:${config.port}/`, `:${port}/`) + '\n');
+  if (banner) process.stdout.write(banner.replaceAll(`:${config.port}/`, `:${port}/`) + '\n');
 
   const running = app;
   installShutdown(server, () => running.close(), config.shutdownTimeoutMs, logger);

@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 /**
- * src/client/generated is committed so the client needs no codegen at build or run time; this
- * fails when it no longer matches schema.graphql + src/client/operations (fix: `npm run codegen`).
+ * src/client/generated and web/src/gql are committed so the client and the console need no
+ * codegen at build or run time; this fails when either no longer matches schema.graphql and its
+ * operations (src/client/operations, web/src/operations) (fix: `npm run codegen`).
  *
  * Codegen runs in memory (saveToFile=false), so nothing on disk is touched. It runs in a child
  * process because @graphql-codegen/cli requires ESM-only packages (yargs), which plain Node 20.19+
  * loads (require(esm)) but jest's module loader does not.
  */
 const root = join(__dirname, '..', '..');
-const generatedDir = join(root, 'src', 'client', 'generated');
+const generatedDirs = ['src/client/generated', 'web/src/gql'];
 
 const GENERATE = `
 const { generate } = require('@graphql-codegen/cli');
@@ -22,8 +23,8 @@ generate({ ...config, cwd: process.cwd(), silent: true }, false)
   .catch((error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
 `;
 
-describe('src/client/generated', () => {
-  it('is what `npm run codegen` produces from schema.graphql and src/client/operations', async () => {
+describe('generated typed documents', () => {
+  it('are what `npm run codegen` produces from schema.graphql and the operations', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', '-e', GENERATE], {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
@@ -31,7 +32,9 @@ describe('src/client/generated', () => {
     const outputs = JSON.parse(stdout) as Array<{ filename: string; content: string }>;
     const expected = new Map(outputs.map((o) => [o.filename.replace(/^\.\//, ''), o.content]));
     const committed = new Map(
-      readdirSync(generatedDir).map((file) => [`src/client/generated/${file}`, readFileSync(join(generatedDir, file), 'utf8')]),
+      generatedDirs.flatMap((dir) =>
+        readdirSync(join(root, dir)).map((file) => [`${dir}/${file}` as string, readFileSync(join(root, dir, file), 'utf8')] as const),
+      ),
     );
     // Names first for a readable failure, then contents.
     expect([...committed.keys()].sort()).toEqual([...expected.keys()].sort());
