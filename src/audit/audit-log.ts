@@ -17,6 +17,7 @@ export type AuditAction =
   | 'apikey.create'
   | 'apikey.revoke'
   | 'task.secret_use'
+  | 'task.secret_denied'
   | 'auth.denied'
   | 'developer.create'
   | 'datakey.rotate'

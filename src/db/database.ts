@@ -82,6 +82,8 @@ export interface SecretsTable {
   last_revealed_at: Millis | null;
   /** value_changed_at + rotate_every_days, precomputed for an indexed "due for rotation" filter. */
   rotation_due_at: Millis | null;
+  /** JSON array of host patterns a task may send this secret to; NULL: not bound. */
+  allowed_hosts: string | null;
 }
 
 export interface SecretVersionsTable {

@@ -14,6 +14,9 @@ function payload(name: string) {
   });
 }
 
+const ALLOWED_HOSTS_DOC =
+  'The only hosts a task may send this secret, or anything derived from it, to (host names; *.example.com for any name below example.com). Empty: any host the server policy allows.';
+
 const CreateSecretInput = builder.inputType('CreateSecretInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
@@ -22,6 +25,7 @@ const CreateSecretInput = builder.inputType('CreateSecretInput', {
     metadata: t.field({ type: 'JSON' }),
     rotateEveryDays: t.int(),
     expiresAt: t.field({ type: 'DateTime' }),
+    allowedHosts: t.stringList({ description: ALLOWED_HOSTS_DOC }),
   }),
 });
 
@@ -33,6 +37,7 @@ const UpdateSecretInput = builder.inputType('UpdateSecretInput', {
     metadata: t.field({ type: 'JSON', description: 'Replaces the whole metadata object.' }),
     rotateEveryDays: t.int({ description: 'Rotation reminder cadence in days (1-3650); null turns it off.' }),
     expiresAt: t.field({ type: 'DateTime', description: 'After this, revealing the value fails with SECRET_EXPIRED; null clears it.' }),
+    allowedHosts: t.stringList({ description: `${ALLOWED_HOSTS_DOC} Replaces the list; null or [] removes the binding.` }),
     expectedVersion: t.int({ description: 'Check-and-set: apply only if the current version is this one.' }),
   }),
 });

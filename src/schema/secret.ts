@@ -32,6 +32,11 @@ builder.node(SecretRef, {
     valueChangedAt: t.expose('valueChangedAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     lastRevealedAt: t.expose('lastRevealedAt', { type: 'DateTime', nullable: true }),
+    allowedHosts: t.stringList({
+      nullable: true,
+      description: 'The only hosts a task may send this secret, or anything derived from it, to; empty: any host the server policy allows.',
+      resolve: (secret) => [...secret.allowedHosts],
+    }),
     value: t.string({
       description: 'The decrypted current value. Needs secrets:reveal; every read is audited.',
       authScopes: { scope: 'secrets:reveal' },

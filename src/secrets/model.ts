@@ -21,6 +21,8 @@ export interface Secret {
   readonly expiresAt: Date | null;
   readonly valueChangedAt: Date;
   readonly lastRevealedAt: Date | null;
+  /** Hosts tasks may send this secret (or data derived from it) to; empty: not bound. */
+  readonly allowedHosts: readonly string[];
 }
 
 export interface SecretVersionInfo {
@@ -50,6 +52,7 @@ export function toSecret(row: SecretRow): Secret {
     expiresAt: dateFromMillis(row.expires_at),
     valueChangedAt: new Date(Number(row.value_changed_at)),
     lastRevealedAt: dateFromMillis(row.last_revealed_at),
+    allowedHosts: row.allowed_hosts === null || row.allowed_hosts === undefined ? [] : (JSON.parse(row.allowed_hosts) as string[]),
   };
 }
 

@@ -14,6 +14,7 @@ import { checkPageArgs, type Page, type PageArgs, toPage } from '../pagination';
 import { decodeSecretCursor, decodeVersionCursor, type Secret, type SecretVersionInfo, toSecret, toVersionInfo } from './model';
 import { type SealedValue, SecretRepository } from './repository';
 import {
+  checkAllowedHosts,
   checkDescription,
   checkMetadata,
   checkName,
@@ -37,6 +38,7 @@ export interface CreateSecretInput {
   metadata?: unknown;
   rotateEveryDays?: unknown;
   expiresAt?: Date | null;
+  allowedHosts?: unknown;
 }
 
 export interface UpdateSecretInput {
@@ -46,6 +48,8 @@ export interface UpdateSecretInput {
   metadata?: unknown;
   rotateEveryDays?: unknown;
   expiresAt?: Date | null;
+  /** null or [] removes the binding. */
+  allowedHosts?: unknown;
   expectedVersion?: unknown;
 }
 
@@ -112,6 +116,7 @@ export class SecretService {
     const metadata = checkMetadata(input.metadata);
     const rotateEveryDays = checkOptionalInt(input.rotateEveryDays, 'rotateEveryDays', 1, MAX_ROTATE_EVERY_DAYS);
     const expiresAt = input.expiresAt ? input.expiresAt.getTime() : null;
+    const allowedHosts = checkAllowedHosts(input.allowedHosts);
 
     const id = newId();
     const dataKey = await this.deps.dataKeys.current(actor.developerId);
@@ -133,6 +138,7 @@ export class SecretService {
       expires_at: expiresAt,
       value_changed_at: now,
       last_revealed_at: null,
+      allowed_hosts: allowedHostsColumn(allowedHosts),
     };
     try {
       await this.deps.tenants.run(actor.developerId, async (trx) => {
@@ -159,9 +165,17 @@ export class SecretService {
     const rotateEveryDays =
       input.rotateEveryDays === undefined ? undefined : checkOptionalInt(input.rotateEveryDays, 'rotateEveryDays', 1, MAX_ROTATE_EVERY_DAYS);
     const expiresAt = input.expiresAt === undefined ? undefined : (input.expiresAt?.getTime() ?? null);
+    const allowedHosts = input.allowedHosts === undefined ? undefined : checkAllowedHosts(input.allowedHosts);
     const expectedVersion = checkExpectedVersion(input.expectedVersion);
-    if (plaintext === null && description === undefined && metadata === undefined && rotateEveryDays === undefined && expiresAt === undefined) {
-      throw new ValidationError('input', 'give at least one of value, description, metadata, rotateEveryDays or expiresAt');
+    if (
+      plaintext === null &&
+      description === undefined &&
+      metadata === undefined &&
+      rotateEveryDays === undefined &&
+      expiresAt === undefined &&
+      allowedHosts === undefined
+    ) {
+      throw new ValidationError('input', 'give at least one of value, description, metadata, rotateEveryDays, expiresAt or allowedHosts');
     }
     const fields = [
       plaintext && 'value',
@@ -169,6 +183,7 @@ export class SecretService {
       metadata !== undefined && 'metadata',
       rotateEveryDays !== undefined && 'rotateEveryDays',
       expiresAt !== undefined && 'expiresAt',
+      allowedHosts !== undefined && 'allowedHosts',
     ].filter((f): f is string => Boolean(f));
     const dataKey = plaintext ? await this.deps.dataKeys.current(actor.developerId) : null;
     try {
@@ -186,6 +201,7 @@ export class SecretService {
         if (description !== undefined) changes.description = description;
         if (metadata !== undefined) changes.metadata = JSON.stringify(metadata);
         if (expiresAt !== undefined) changes.expires_at = expiresAt;
+        if (allowedHosts !== undefined) changes.allowed_hosts = allowedHostsColumn(allowedHosts);
         await repo.updateSecret(actor.developerId, current.id, changes);
         if (plaintext && dataKey) await this.insertVersion(repo, actor, dataKey, current.id, version, plaintext, now);
         if (metadata !== undefined) await repo.replaceMetadata(actor.developerId, current.id, metadata);
@@ -435,16 +451,16 @@ export class SecretService {
    * event per secret in a single transaction before any value is handed out. A missing or
    * expired secret fails the whole call, so a run never starts half-provisioned.
    */
-  async revealForTask(actor: Actor, names: readonly string[]): Promise<Map<string, string>> {
+  async revealForTask(actor: Actor, names: readonly string[]): Promise<Map<string, { value: string; allowedHosts: readonly string[] }>> {
     const unique = [...new Set(names)];
     const rows = await this.repo.findLiveByNames(actor.developerId, unique);
     const byName = new Map(rows.map((r) => [r.name, toSecret(r)]));
     const missing = unique.filter((n) => !byName.has(n));
     if (missing.length > 0) throw new NotFoundError(`no secret named ${missing.map((n) => `"${n}"`).join(', ')}`);
-    const values = new Map<string, string>();
+    const values = new Map<string, { value: string; allowedHosts: readonly string[] }>();
     for (const name of unique) {
       const secret = byName.get(name)!;
-      values.set(name, await this.decrypt(actor, secret, secret.version));
+      values.set(name, { value: await this.decrypt(actor, secret, secret.version), allowedHosts: secret.allowedHosts });
     }
     await this.deps.tenants.run(actor.developerId, async (trx) => {
       const now = this.deps.clock.now();
@@ -457,6 +473,18 @@ export class SecretService {
       );
     });
     return values;
+  }
+
+  /** Audits a task run refused for sending a secret to a host outside its allowedHosts. */
+  async auditTaskDenial(actor: Actor, secretName: string, host: string): Promise<void> {
+    await auditedTransaction(this.deps.db, actor.developerId, (trx) =>
+      appendAuditEvents(
+        trx,
+        actor.developerId,
+        [{ action: 'task.secret_denied', secretName, actor: actor.actorId, requestId: actor.requestId, detail: { host } }],
+        this.deps.clock.now(),
+      ),
+    );
   }
 
   private async decrypt(actor: Actor, secret: Secret, version: number): Promise<string> {
@@ -546,6 +574,8 @@ async function lockLiveSecret(repo: SecretRepository, developerId: string, name:
 function checkExpectedVersion(value: unknown): number | null {
   return checkOptionalInt(value, 'expectedVersion', 1, Number.MAX_SAFE_INTEGER);
 }
+
+const allowedHostsColumn = (hosts: readonly string[]): string | null => (hosts.length === 0 ? null : JSON.stringify(hosts));
 
 function rotationDueAt(valueChangedAt: number, rotateEveryDays: number | null): number | null {
   return rotateEveryDays === null ? null : valueChangedAt + rotateEveryDays * DAY_MS;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors';
+import { hostPatternProblem } from '../tasks/network/host-patterns';
 
 /** Input rules for secrets (PRODUCT.md §3). Each failure names the offending field. */
 
@@ -94,6 +95,24 @@ export function checkMetadata(metadata: unknown, field = 'metadata'): Metadata {
  */
 export function metadataEntryHash(key: string, value: MetadataValue): string {
   return createHash('sha256').update(JSON.stringify([key, value])).digest('hex');
+}
+
+export const MAX_ALLOWED_HOSTS = 50;
+
+/** Host names or `*.example.com` patterns, lower-cased and de-duplicated; null or [] unbinds. */
+export function checkAllowedHosts(hosts: unknown, field = 'allowedHosts'): string[] {
+  if (hosts === null || hosts === undefined) return [];
+  if (!Array.isArray(hosts)) throw new ValidationError(field, `${field} must be a list of host names`);
+  if (hosts.length > MAX_ALLOWED_HOSTS) throw new ValidationError(field, `${field} may list at most ${MAX_ALLOWED_HOSTS} hosts`);
+  const result: string[] = [];
+  for (const host of hosts) {
+    if (typeof host !== 'string') throw new ValidationError(field, `${field} must be a list of host names`);
+    const h = host.trim().toLowerCase().replace(/\.$/, '');
+    const problem = hostPatternProblem(h);
+    if (problem !== null) throw new ValidationError(field, `${field}: '${host.slice(0, 253)}' ${problem}`);
+    if (!result.includes(h)) result.push(h);
+  }
+  return result;
 }
 
 export function checkOptionalInt(value: unknown, field: string, min: number, max: number): number | null {

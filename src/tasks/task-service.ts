@@ -50,6 +50,7 @@ export class TaskService {
         limits: this.deps.limits,
         logger,
         allowUrl: this.allowUrl,
+        onSecretDenied: (secret, host) => this.deps.secrets.auditTaskDenial(actor, secret, host),
       });
     } catch (error) {
       // A secret that expired or vanished between validation and decryption: the run fails

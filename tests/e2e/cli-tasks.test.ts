@@ -99,4 +99,21 @@ steps:
     expect(invalid.stderr).toContain('the task on stdin is not a valid task');
     expect(invalid.stderr).not.toMatch(/(^|\s)- is not a valid task/);
   }, 60_000);
+
+  it('binds a secret to hosts with --allowed-host (repeatable) and refuses a run that would send it elsewhere', async () => {
+    const created = await cli(['secrets', 'create', '--name', 'bound_cli', '--value', 'bound-cli-value-123456', '--allowed-host', 'api.example.com', '--allowed-host', '*.example.org', '--json']);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout).allowedHosts).toEqual(['api.example.com', '*.example.org']);
+    const shown = await cli(['secrets', 'get', 'bound_cli']);
+    expect(shown.stdout).toContain('api.example.com, *.example.org');
+
+    const task = `tools:\n  - name: w\n    type: api_call\n    api_call: { method: GET, url: "${api.url}/echo/bound" }\nsteps:\n  - kind: tool_call\n    tool: w\n    secret_name: bound_cli\n`;
+    const ran = await cli(['tasks', 'run', '-', '--json'], task);
+    expect(ran.code).not.toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ status: 'FAILED', errorCode: 'TASK_SECRET_DENIED' });
+    expect(api.requests.filter((r) => r.path === '/echo/bound')).toEqual([]);
+
+    const cleared = await cli(['secrets', 'update', 'bound_cli', '--clear-allowed-hosts', '--json']);
+    expect(JSON.parse(cleared.stdout).allowedHosts).toEqual([]);
+  }, 60_000);
 });

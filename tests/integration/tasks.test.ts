@@ -12,7 +12,7 @@ const ALL_VALUES = [WEATHER_KEY, STRIPE_KEY, STRIPE_ACCOUNT, API_KEY, OPENAI_KEY
 
 const RUN = `mutation($task: JSON!, $input: JSON) { runTask(input: { task: $task, input: $input }) {
   __typename
-  ... on RunTaskPayload { run { status usedSecrets error problems { message line column } steps { index kind status output error } } }
+  ... on RunTaskPayload { run { status usedSecrets error errorCode problems { message line column } steps { index kind status output error errorCode } } }
   ... on Error { code message } } }`;
 const VALIDATE = `query($task: JSON!) { validateTask(task: $task) { valid secrets problems { message path line column } } }`;
 
@@ -206,5 +206,57 @@ steps:
     const output = body.data.runTask.run.steps[0].output;
     expect(Object.keys(output)).toEqual(['city', 'temp_c', 'nested']);
     expect(Object.keys(output.nested)).toEqual(['b', 'a', 'c']);
+  });
+
+  describe('allowedHosts: per-secret host binding', () => {
+    const SECRET = `mutation($input: CreateSecretInput!) { createSecret(input: $input) { __typename ... on CreateSecretPayload { secret { name allowedHosts } } ... on ValidationError { field message } } }`;
+    const UPDATE = `mutation($input: UpdateSecretInput!) { updateSecret(input: $input) { __typename ... on UpdateSecretPayload { secret { allowedHosts } } ... on Error { message } } }`;
+    const BOUND_VALUE = 'bound-value-5f4e3d2c1b0a99887766';
+    const direct = () => ({ tools: [{ name: 't', type: 'api_call', api_call: { method: 'GET', url: `${api.url}/echo/bound` } }], steps: [{ kind: 'tool_call', tool: 't', secret_name: 'bound_key' }] });
+    const derived = () => ({
+      tools: [{ name: 't', type: 'api_call', api_call: { method: 'POST', url: `${api.url}/echo/bound`, json: { k: '$ steps[0].output.k' } } }],
+      steps: [{ kind: 'evaluate', evaluate: { k: '$ b64encode(secrets.bound_key[::-1])' } }, { kind: 'tool_call', tool: 't' }],
+    });
+
+    beforeAll(async () => {
+      const ok = await t.graphql(dev.token, SECRET, { input: { name: 'bound_key', value: BOUND_VALUE, allowedHosts: ['API.example.com', '*.example.org'] } });
+      expect(ok.body.data.createSecret.secret).toEqual({ name: 'bound_key', allowedHosts: ['api.example.com', '*.example.org'] });
+    });
+
+    it('validates, stores and reads back the binding', async () => {
+      const bad = await t.graphql(dev.token, SECRET, { input: { name: 'bad_binding', value: 'v', allowedHosts: ['not a host!'] } });
+      expect(bad.body.data.createSecret).toMatchObject({ __typename: 'ValidationError', field: 'allowedHosts' });
+      const read = await t.graphql(dev.token, `{ secret(name: "bound_key") { allowedHosts } }`);
+      expect(read.body.data.secret.allowedHosts).toEqual(['api.example.com', '*.example.org']);
+    });
+
+    it('refuses to send a bound secret, or anything derived from it, to another host, and audits task.secret_denied', async () => {
+      for (const task of [direct(), derived()]) {
+        const { body } = await t.graphql(dev.token, RUN, { task });
+        const run = body.data.runTask.run;
+        expect(run.status).toBe('FAILED');
+        const failed = run.steps[run.steps.length - 1];
+        expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'TASK_SECRET_DENIED', error: expect.stringContaining("secret 'bound_key' may not be sent to 127.0.0.1") });
+        expect(run.errorCode).toBe('TASK_SECRET_DENIED');
+      }
+      expect(api.requests).toEqual([]);
+      const events = await t.graphql(dev.token, `{ auditEvents(first: 5, filter: { actions: ["task.secret_denied"] }) { edges { node { action secretName } } } }`);
+      expect(events.body.data.auditEvents.edges.map((e: any) => e.node)).toEqual([
+        { action: 'task.secret_denied', secretName: 'bound_key' },
+        { action: 'task.secret_denied', secretName: 'bound_key' },
+      ]);
+      expect(t.logs.join('\n')).not.toContain(BOUND_VALUE);
+    });
+
+    it('sends it where it is bound, and nowhere else once unbound', async () => {
+      const bind = await t.graphql(dev.token, UPDATE, { input: { name: 'bound_key', allowedHosts: ['127.0.0.1'] } });
+      expect(bind.body.data.updateSecret.secret.allowedHosts).toEqual(['127.0.0.1']);
+      const { body } = await t.graphql(dev.token, RUN, { task: derived() });
+      expect(body.data.runTask.run.status).toBe('SUCCEEDED');
+      const sent = api.requests.find((r) => r.path === '/echo/bound')!;
+      expect((sent.json as any).k).toBe(Buffer.from([...BOUND_VALUE].reverse().join('')).toString('base64'));
+      const unbind = await t.graphql(dev.token, UPDATE, { input: { name: 'bound_key', allowedHosts: null } });
+      expect(unbind.body.data.updateSecret.secret.allowedHosts).toEqual([]);
+    });
   });
 });

@@ -22,6 +22,7 @@ function secretFields(secret: Secret): Array<[string, string | null]> {
   ];
   if (secret.rotateEveryDays !== null) fields.push(['rotate every', `${secret.rotateEveryDays} days`], ['rotation due', secret.rotationDueAt]);
   if (secret.expiresAt) fields.push(['expires', secret.expiresAt]);
+  if (secret.allowedHosts && secret.allowedHosts.length > 0) fields.push(['allowed hosts', secret.allowedHosts.join(', ')]);
   if (secret.lastRevealedAt) fields.push(['last revealed', secret.lastRevealedAt]);
   if (secret.deletedAt) fields.push(['deleted', secret.deletedAt], ['purge at', secret.purgeAt]);
   return fields;
@@ -33,11 +34,13 @@ interface CreateOptions extends ValueFlags {
   metadata?: string[];
   rotateEveryDays?: number;
   expiresAt?: string;
+  allowedHost?: string[];
 }
 
 interface UpdateOptions extends CreateOptions {
   clearDescription?: boolean;
   clearMetadata?: boolean;
+  clearAllowedHosts?: boolean;
   /** false after --no-rotation (commander's negatable flag; true otherwise). */
   rotation: boolean;
   /** false after --no-expiry. */
@@ -67,6 +70,7 @@ export function registerSecrets(program: Command, runtime: RuntimeFactory): void
     .option('--metadata <key=value>', 'metadata entry, repeatable; key:=3 or key:=true for numbers/booleans', collect)
     .option('--rotate-every-days <days>', 'rotation reminder period', integer(1))
     .option('--expires-at <time>', 'expiry: ISO 8601 time or a duration like 90d', timestamp)
+    .option('--allowed-host <host>', 'bind the secret to a host tasks may send it to (api.example.com or *.example.com); repeatable', collect)
     .action(async (positional: string | undefined, opts: CreateOptions, cmd: Command) => {
       const rt = runtime(cmd);
       const name = nameFrom(positional, opts.name);
@@ -80,6 +84,7 @@ export function registerSecrets(program: Command, runtime: RuntimeFactory): void
         metadata,
         rotateEveryDays: opts.rotateEveryDays,
         expiresAt: opts.expiresAt,
+        allowedHosts: opts.allowedHost,
       });
       if (rt.json) printJson(rt.io, secret);
       else printLine(rt.io, `created secret ${secret.name} (version ${secret.version})`);
@@ -173,6 +178,8 @@ export function registerSecrets(program: Command, runtime: RuntimeFactory): void
     .option('--no-rotation', 'turn the rotation reminder off')
     .option('--expires-at <time>', 'expiry: ISO 8601 time or a duration like 90d', timestamp)
     .option('--no-expiry', 'remove the expiry')
+    .option('--allowed-host <host>', 'replaces ALL allowed hosts with these; repeatable', collect)
+    .option('--clear-allowed-hosts', 'unbind: tasks may send it to any host the server policy allows')
     .option('--expected-version <n>', 'check-and-set: fail with exit 4 unless the current version is n', integer(1))
     .action(async (positional: string | undefined, opts: UpdateOptions, cmd: Command) => {
       const rt = runtime(cmd);
@@ -181,14 +188,18 @@ export function registerSecrets(program: Command, runtime: RuntimeFactory): void
       if (opts.metadata && opts.clearMetadata) throw new UsageError('--metadata and --clear-metadata conflict');
       if (opts.rotateEveryDays !== undefined && opts.rotation === false) throw new UsageError('--rotate-every-days and --no-rotation conflict');
       if (opts.expiresAt !== undefined && opts.expiry === false) throw new UsageError('--expires-at and --no-expiry conflict');
+      if (opts.allowedHost && opts.clearAllowedHosts) throw new UsageError('--allowed-host and --clear-allowed-hosts conflict');
+      const allowedHosts: string[] | null | undefined = opts.clearAllowedHosts ? null : opts.allowedHost;
       const metadata = opts.clearMetadata ? {} : parseMetadata(opts.metadata);
       const value = await readValue(opts, rt.io);
       const description: string | null | undefined = opts.clearDescription ? null : opts.description;
       const rotateEveryDays: number | null | undefined = opts.rotation === false ? null : opts.rotateEveryDays;
       const expiresAt: string | null | undefined = opts.expiry === false ? null : opts.expiresAt;
-      const changes = [value, description, metadata, rotateEveryDays, expiresAt];
+      const changes = [value, description, metadata, rotateEveryDays, expiresAt, allowedHosts];
       if (changes.every((change) => change === undefined)) {
-        throw new UsageError('nothing to change: give --value/--value-file, --description, --metadata, --rotate-every-days, --expires-at or a --clear/--no flag');
+        throw new UsageError(
+          'nothing to change: give --value/--value-file, --description, --metadata, --rotate-every-days, --expires-at, --allowed-host or a --clear/--no flag',
+        );
       }
       const secret = await rt.client().secrets.update({
         name,
@@ -197,6 +208,7 @@ export function registerSecrets(program: Command, runtime: RuntimeFactory): void
         metadata,
         rotateEveryDays,
         expiresAt,
+        allowedHosts,
         expectedVersion: opts.expectedVersion,
       });
       if (rt.json) printJson(rt.io, secret);

@@ -24,6 +24,8 @@ export type CreateDeveloperInput = {
 };
 
 export type CreateSecretInput = {
+  /** The only hosts a task may send this secret, or anything derived from it, to (host names; *.example.com for any name below example.com). Empty: any host the server policy allows. */
+  allowedHosts?: Array<string> | null | undefined;
   description?: string | null | undefined;
   expiresAt?: string | null | undefined;
   metadata?: unknown;
@@ -106,6 +108,8 @@ export type TaskRunStatus =
   | 'SUCCEEDED';
 
 export type UpdateSecretInput = {
+  /** The only hosts a task may send this secret, or anything derived from it, to (host names; *.example.com for any name below example.com). Empty: any host the server policy allows. Replaces the list; null or [] removes the binding. */
+  allowedHosts?: Array<string> | null | undefined;
   /** null clears the description. */
   description?: string | null | undefined;
   /** Check-and-set: apply only if the current version is this one. */
@@ -181,7 +185,7 @@ export type CreateDeveloperMutation = { createDeveloper:
     | { __typename: 'ValidationError', field: string, code: string, message: string }
    };
 
-export type SecretFieldsFragment = { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null };
+export type SecretFieldsFragment = { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null };
 
 export type SecretVersionFieldsFragment = { version: number, createdAt: string, createdBy: string | null, destroyed: boolean, destroyedAt: string | null };
 
@@ -220,14 +224,14 @@ export type GetSecretQueryVariables = Exact<{
 }>;
 
 
-export type GetSecretQuery = { secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } | null };
+export type GetSecretQuery = { secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } | null };
 
 export type RevealSecretQueryVariables = Exact<{
   name: string;
 }>;
 
 
-export type RevealSecretQuery = { secret: { value: string, id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } | null };
+export type RevealSecretQuery = { secret: { value: string, id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } | null };
 
 export type RevealSecretVersionQueryVariables = Exact<{
   name: string;
@@ -244,7 +248,7 @@ export type ListSecretsQueryVariables = Exact<{
 }>;
 
 
-export type ListSecretsQuery = { secrets: { edges: Array<{ node: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type ListSecretsQuery = { secrets: { edges: Array<{ node: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type RevealSecretsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -253,7 +257,7 @@ export type RevealSecretsQueryVariables = Exact<{
 }>;
 
 
-export type RevealSecretsQuery = { secrets: { edges: Array<{ node: { value: string, id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type RevealSecretsQuery = { secrets: { edges: Array<{ node: { value: string, id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type SecretHistoryQueryVariables = Exact<{
   name: string;
@@ -270,7 +274,7 @@ export type CreateSecretMutationVariables = Exact<{
 
 
 export type CreateSecretMutation = { createSecret:
-    | { __typename: 'CreateSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }
+    | { __typename: 'CreateSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } }
     | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
     | { __typename: 'NameTakenError', name: string, code: string, message: string }
@@ -286,7 +290,7 @@ export type UpdateSecretMutation = { updateSecret:
     | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
-    | { __typename: 'UpdateSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }
+    | { __typename: 'UpdateSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } }
     | { __typename: 'ValidationError', field: string, code: string, message: string }
     | { __typename: 'VersionConflictError', expectedVersion: number, currentVersion: number, code: string, message: string }
    };
@@ -297,7 +301,7 @@ export type DeleteSecretMutationVariables = Exact<{
 
 
 export type DeleteSecretMutation = { deleteSecret:
-    | { __typename: 'DeleteSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }
+    | { __typename: 'DeleteSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } }
     | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
@@ -315,7 +319,7 @@ export type RestoreSecretMutation = { restoreSecret:
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
     | { __typename: 'NameTakenError', name: string, code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
-    | { __typename: 'RestoreSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }
+    | { __typename: 'RestoreSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } }
     | { __typename: 'ValidationError', field: string, code: string, message: string }
     | { __typename: 'VersionConflictError', expectedVersion: number, currentVersion: number, code: string, message: string }
    };
@@ -329,7 +333,7 @@ export type RollbackSecretMutation = { rollbackSecret:
     | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
-    | { __typename: 'RollbackSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null } }
+    | { __typename: 'RollbackSecretPayload', secret: { id: string, name: string, description: string | null, metadata: unknown, version: number, createdAt: string, updatedAt: string, deletedAt: string | null, purgeAt: string | null, rotateEveryDays: number | null, rotationDueAt: string | null, expiresAt: string | null, valueChangedAt: string, lastRevealedAt: string | null, allowedHosts: Array<string> | null } }
     | { __typename: 'ValidationError', field: string, code: string, message: string }
     | { __typename: 'VersionConflictError', expectedVersion: number, currentVersion: number, code: string, message: string }
    };
@@ -403,6 +407,7 @@ export const SecretFieldsFragmentDoc = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
     `, {"fragmentName":"SecretFields"}) as unknown as TypedDocumentString<SecretFieldsFragment, unknown>;
 export const SecretVersionFieldsFragmentDoc = new TypedDocumentString(`
@@ -677,6 +682,7 @@ export const GetSecretDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }`) as unknown as TypedDocumentString<GetSecretQuery, GetSecretQueryVariables>;
 export const RevealSecretDocument = new TypedDocumentString(`
     query RevealSecret($name: String!) {
@@ -700,6 +706,7 @@ export const RevealSecretDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }`) as unknown as TypedDocumentString<RevealSecretQuery, RevealSecretQueryVariables>;
 export const RevealSecretVersionDocument = new TypedDocumentString(`
     query RevealSecretVersion($name: String!, $version: Int!) {
@@ -743,6 +750,7 @@ export const ListSecretsDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
 fragment PageInfoFields on PageInfo {
   hasNextPage
@@ -777,6 +785,7 @@ export const RevealSecretsDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
 fragment PageInfoFields on PageInfo {
   hasNextPage
@@ -837,6 +846,7 @@ export const CreateSecretDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
 fragment ErrorFields on Error {
   __typename
@@ -880,6 +890,7 @@ export const UpdateSecretDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
 fragment ErrorFields on Error {
   __typename
@@ -923,6 +934,7 @@ export const DeleteSecretDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
 fragment ErrorFields on Error {
   __typename
@@ -966,6 +978,7 @@ export const RestoreSecretDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
 fragment ErrorFields on Error {
   __typename
@@ -1009,6 +1022,7 @@ export const RollbackSecretDocument = new TypedDocumentString(`
   expiresAt
   valueChangedAt
   lastRevealedAt
+  allowedHosts
 }
 fragment ErrorFields on Error {
   __typename
