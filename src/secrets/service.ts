@@ -477,7 +477,7 @@ export class SecretService {
 
   /** Audits a task run refused for sending a secret to a host outside its allowedHosts. */
   async auditTaskDenial(actor: Actor, secretName: string, host: string): Promise<void> {
-    await auditedTransaction(this.deps.db, actor.developerId, (trx) =>
+    await this.deps.tenants.run(actor.developerId, (trx) =>
       appendAuditEvents(
         trx,
         actor.developerId,
