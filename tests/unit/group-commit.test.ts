@@ -37,4 +37,25 @@ describe('GroupCommitter', () => {
     fail = false;
     await expect(committer.submit('k', 3)).resolves.toBeUndefined();
   });
+
+  it('bounds a batch: items beyond maxBatch wait for the next commit', async () => {
+    const sizes: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const committer = new GroupCommitter<number>(async (_key, items) => {
+      sizes.push(items.length);
+      if (sizes.length === 1) await gate;
+    }, 4);
+    const all = Array.from({ length: 11 }, (_, i) => committer.submit('k', i));
+    release();
+    await Promise.all(all);
+    expect(sizes).toEqual([1, 4, 4, 2]);
+  });
+
+  it('fails only the items a commit reports as failed', async () => {
+    const committer = new GroupCommitter<number>(async (_key, items) => items.map((n) => (n % 2 ? new Error(`odd ${n}`) : undefined)));
+    const results = await Promise.allSettled([1, 2, 3, 4].map((n) => committer.submit('k', n)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseRejectedResult).reason.message).toBe('odd 3');
+  });
 });
