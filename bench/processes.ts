@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 /** A server process the benchmark started (locksmith or a ceiling), stopped by its own pid. */
@@ -54,4 +55,23 @@ export async function startProcess(script: string, port: number, env: Record<str
       clearTimeout(timer);
     },
   };
+}
+
+let nextPort = Number(process.env.BENCH_PORT_BASE ?? 43000);
+
+/**
+ * A free port from the benchmark's range (BENCH_PORT_BASE and up). The range overlaps the
+ * kernel's ephemeral ports, so an outgoing connection may hold any one of them: try, skip on use.
+ */
+export async function pickPort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = nextPort++;
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port in the benchmark range');
 }

@@ -19,7 +19,7 @@ import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../tes
 import { openRaw } from '../tests/support/raw-db';
 import { runScale } from './scale';
 import { measureWriteCeiling } from './write-ceiling';
-import { type BenchProcess, startProcess } from './processes';
+import { type BenchProcess, pickPort, startProcess } from './processes';
 import { type KindResults, type Measurement, renderChart, renderResults } from './report';
 import { SCENARIOS, type Scenario, SECRETS_PER_TENANT, seedName, TENANTS, TOOL_SECRET } from './scenarios';
 
@@ -53,7 +53,6 @@ function parseArgs(argv: string[]): Options {
   };
 }
 
-const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 43000);
 const ROOT = join(__dirname, '..');
 
 async function main() {
@@ -62,7 +61,7 @@ async function main() {
     return runScale(process.argv.slice(2));
   }
   const started = Date.now();
-  const tool = await startToolServer(PORT_BASE + 9);
+  const tool = await startToolServer(await pickPort());
   const results: KindResults[] = [];
   try {
     for (const kind of options.kinds) results.push(await benchKind(kind, options, tool.url));
@@ -92,13 +91,14 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
     const ceilingUrl = kind === 'sqlite' ? `sqlite:${ceilingDb.location}` : ceilingDb.location;
     const profileDir = join(__dirname, 'profiles');
     if (options.profile) mkdirSync(profileDir, { recursive: true });
+    const [locksmithPort, rawPort, yogaPort] = [await pickPort(), await pickPort(), await pickPort()];
     const locksmith = await startProcess(
       join(ROOT, 'src', 'server.ts'),
-      PORT_BASE + 1,
+      locksmithPort,
       {
         NODE_ENV: 'production',
         LOCKSMITH_HOST: '127.0.0.1',
-        LOCKSMITH_PORT: String(PORT_BASE + 1),
+        LOCKSMITH_PORT: String(locksmithPort),
         LOCKSMITH_DATA_DIR: database.dataDir,
         LOCKSMITH_DATABASE_URL: dbUrl,
         LOCKSMITH_DB_POOL_SIZE: String(options.poolSize),
@@ -120,9 +120,9 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
       CEILING_POOL: String(options.poolSize),
       CEILING_ROWS: String(SECRETS_PER_TENANT),
     });
-    const raw = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), PORT_BASE + 2, ceilingEnv('raw', PORT_BASE + 2));
+    const raw = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), rawPort, ceilingEnv('raw', rawPort));
     processes.push(raw);
-    const yoga = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), PORT_BASE + 3, ceilingEnv('yoga', PORT_BASE + 3));
+    const yoga = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), yogaPort, ceilingEnv('yoga', yogaPort));
     processes.push(yoga);
 
     console.log(`\n${kind}: seeding ${TENANTS} tenants x ${SECRETS_PER_TENANT} secrets`);

@@ -20,7 +20,7 @@ import { seal } from '../src/crypto/envelope';
 import { newId } from '../src/ids';
 import { metadataEntryHash } from '../src/secrets/validation';
 import { createTestDatabase, type DatabaseKind } from '../tests/support/databases';
-import { startProcess } from './processes';
+import { pickPort, startProcess } from './processes';
 import { LIST, REVEAL } from './scenarios';
 
 const ROWS_PER_STATEMENT = 1000;
@@ -51,7 +51,7 @@ export async function runScale(argv: string[]): Promise<void> {
   const stages = (value('--stages') ?? '10000,100000,1000000').split(',').map(Number);
   const durationS = Number(value('--duration') ?? 3);
   const out = value('--out') ?? join(__dirname, 'results-scale.md');
-  const port = Number(process.env.BENCH_PORT_BASE ?? 43000) + 5;
+  const port = await pickPort();
 
   const database = await createTestDatabase(kind);
   const adminToken = `lsa_bench_${randomBytes(24).toString('hex')}`;

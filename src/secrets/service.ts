@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import { type AuditEntry, appendAuditEvents } from '../audit/audit-log';
-import { GroupCommitter } from '../audit/group-commit';
+import { type BatchOutcome, GroupCommitter } from '../audit/group-commit';
 import type { Actor } from '../auth/principal';
 import type { Clock } from '../clock';
 import type { DataKey, DataKeyService } from '../crypto/data-keys';
 import { open, seal } from '../crypto/envelope';
-import type { Database, SecretRow } from '../db/database';
+import type { Database, SecretRow, SecretVersionRow } from '../db/database';
 import type { TenantTransactions } from '../db/tenant-transaction';
 import { isUniqueViolation } from '../db/errors';
 import { AuditUnavailableError, NameTakenError, NotFoundError, SecretExpiredError, ValidationError, VersionConflictError } from '../errors';
@@ -22,6 +22,7 @@ import {
   checkValue,
   DEFAULT_RECOVERY_WINDOW_DAYS,
   MAX_RECOVERY_WINDOW_DAYS,
+  type Metadata,
 } from './validation';
 
 export type { Secret, SecretVersionInfo } from './model';
@@ -101,12 +102,15 @@ export class SecretService {
   private readonly repo: SecretRepository;
   /** Reveal records of one tenant that arrive together share a transaction (see GroupCommitter). */
   private readonly reveals: GroupCommitter<RevealRecord>;
+  /** Creates of one tenant that arrive together share a transaction too (see commitCreates). */
+  private readonly creates: GroupCommitter<CreateRecord>;
   /** The current version's sealed value of secrets get() loaded, for as long as the object lives. */
   private readonly sealedCurrent = new WeakMap<Secret, SealedValue>();
 
   constructor(private readonly deps: SecretServiceDeps) {
     this.repo = new SecretRepository(deps.db);
     this.reveals = new GroupCommitter((developerId, records) => this.commitReveals(developerId, records));
+    this.creates = new GroupCommitter((developerId, records) => this.commitCreates(developerId, records), CREATE_BATCH);
   }
 
   async create(actor: Actor, input: CreateSecretInput): Promise<Secret> {
@@ -140,21 +144,62 @@ export class SecretService {
       last_revealed_at: null,
       allowed_hosts: allowedHostsColumn(allowedHosts),
     };
+    let ciphertext: Buffer;
     try {
-      await this.deps.tenants.run(actor.developerId, async (trx) => {
-        const repo = this.repo.with(trx);
-        await repo.insertSecret(row);
-        await this.insertVersion(repo, actor, dataKey, id, 1, plaintext, now);
-        await repo.insertMetadata(actor.developerId, id, metadata);
-        await this.audit(trx, actor, now, { action: 'secret.create', secretName: name, version: 1 });
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new NameTakenError(name);
-      throw error;
+      ciphertext = seal(dataKey.key, plaintext, { developerId: actor.developerId, secretId: id, version: 1 });
     } finally {
       plaintext.fill(0);
     }
+    const version: SecretVersionRow = {
+      secret_id: id,
+      version: 1,
+      developer_id: actor.developerId,
+      data_key_id: dataKey.id,
+      ciphertext,
+      created_at: now,
+      created_by: actor.actorId,
+      destroyed_at: null,
+    };
+    try {
+      await this.creates.submit(actor.developerId, { actor, secret: row, version, metadata });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new NameTakenError(name);
+      throw error;
+    }
     return toSecret(row);
+  }
+
+  /**
+   * Writes a batch of one tenant's creates in one transaction (multi-row inserts, one audit
+   * append). When a name in the batch is taken (by a live secret or by another create of the
+   * same batch), the batch is redone one create per transaction, so only that create fails.
+   */
+  private async commitCreates(developerId: string, items: CreateRecord[]): Promise<BatchOutcome | void> {
+    const write = (batch: CreateRecord[]) =>
+      this.deps.tenants.run(developerId, async (trx) => {
+        await this.repo.with(trx).insertNewSecrets(developerId, batch);
+        await appendAuditEvents(
+          trx,
+          developerId,
+          batch.map((c) => ({
+            action: 'secret.create' as const,
+            secretName: c.secret.name,
+            version: 1,
+            actor: c.actor.actorId,
+            requestId: c.actor.requestId,
+          })),
+          this.deps.clock.now(),
+        );
+      });
+    if (items.length === 1) return write(items);
+    try {
+      return await write(items);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    const outcome: unknown[] = [];
+    for (const item of items) outcome.push(await write([item]).then(() => undefined, (error: unknown) => error));
+    return outcome;
   }
 
   async update(actor: Actor, input: UpdateSecretInput): Promise<Secret> {
@@ -553,6 +598,16 @@ export class SecretService {
     return appendAuditEvents(trx, actor.developerId, [{ ...entry, actor: actor.actorId, requestId: actor.requestId }], at);
   }
 }
+
+interface CreateRecord {
+  readonly actor: Actor;
+  readonly secret: SecretRow;
+  readonly version: SecretVersionRow;
+  readonly metadata: Metadata;
+}
+
+/** Creates per transaction at most: with up to 50 metadata keys each, a few thousand index rows. */
+const CREATE_BATCH = 64;
 
 interface RevealRecord {
   readonly actor: Actor;
