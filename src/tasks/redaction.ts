@@ -72,10 +72,55 @@ function encodeURIComponentSafe(s: string): string {
   }
 }
 
+/** Forms shorter than this are not searched for in the canonical view (too many chance hits). */
+const MIN_CANONICAL_FORM = 8;
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/**
+ * `text` with JSON escape sequences decoded and whitespace removed; `starts[i]`/`ends[i]`
+ * give the span of the original text that canonical character i came from.
+ */
+export function canonicalView(text: string): { text: string; starts: Int32Array; ends: Int32Array } {
+  const chars: string[] = [];
+  const starts = new Int32Array(text.length);
+  const ends = new Int32Array(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
+    let ch = text[i]!;
+    let next = i + 1;
+    if (ch === '\\') {
+      // A run of backslashes counts as one: text escaped twice (JSON quoted inside JSON) reads
+      // the same as text escaped once, and a literal backslash the same as its escaped form.
+      let j = i;
+      while (text[j] === '\\') j++;
+      const e = text[j];
+      next = j;
+      if (e !== undefined && e !== '\\' && Object.hasOwn(SIMPLE_ESCAPES, e)) {
+        ch = SIMPLE_ESCAPES[e]!;
+        next = j + 1;
+      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(j + 1, j + 5))) {
+        ch = String.fromCharCode(parseInt(text.slice(j + 1, j + 5), 16));
+        next = j + 5;
+      }
+    }
+    if (!/\s/.test(ch)) {
+      chars.push(ch);
+      starts[n] = i;
+      ends[n] = next;
+      n++;
+    }
+    i = next;
+  }
+  return { text: chars.join(''), starts, ends };
+}
+
 export class Redactor {
   private readonly entries: { name: string; value: string }[] = [];
   private matcher: RegExp | null = null;
   private labels = new Map<string, string>(); // form -> name
+  private canonicalMatcher: RegExp | null = null;
+  private canonicalLabels = new Map<string, string>();
   private dirty = false;
 
   constructor(secrets?: Iterable<readonly [name: string, value: string]>) {
@@ -108,13 +153,51 @@ export class Redactor {
         form.length < SHORT_VALUE_LENGTH ? `(?<![A-Za-z0-9])${escapeRegExp(form)}(?![A-Za-z0-9])` : escapeRegExp(form),
       );
     this.matcher = new RegExp(alternatives.join('|'), 'g');
+    const canonical = new Map<string, string>();
+    for (const [form, name] of labels) {
+      const c = canonicalView(form).text;
+      if (c.length >= MIN_CANONICAL_FORM && !canonical.has(c)) canonical.set(c, name);
+    }
+    this.canonicalLabels = canonical;
+    this.canonicalMatcher =
+      canonical.size === 0 ? null : new RegExp([...canonical.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
     return this.matcher;
   }
 
   redact(text: string): string {
     const matcher = this.build();
     if (matcher === null || text === '') return text;
-    return text.replace(matcher, (m) => `[secret:${this.labels.get(m) ?? 'unknown'}]`);
+    const direct = text.replace(matcher, (m) => `[secret:${this.labels.get(m) ?? 'unknown'}]`);
+    return this.redactCanonical(direct);
+  }
+
+  /**
+   * The second pass: finds values whose text was re-encoded on the way back, by matching on a
+   * canonical view of the text (JSON escapes decoded, whitespace dropped) and replacing the
+   * span of the original each match came from. This catches `\/` and `\u00e4` escapes, a PEM
+   * key whose newlines became `\n` or `\r\n`, and base64 wrapped across lines.
+   */
+  private redactCanonical(text: string): string {
+    const matcher = this.canonicalMatcher;
+    if (matcher === null) return text;
+    const view = canonicalView(text);
+    if (view.text.length < MIN_CANONICAL_FORM) return text;
+    const spans: [number, number, string][] = [];
+    matcher.lastIndex = 0;
+    for (const m of view.text.matchAll(matcher)) {
+      const first = m.index;
+      const last = first + m[0].length - 1;
+      spans.push([view.starts[first]!, view.ends[last]!, this.canonicalLabels.get(m[0]) ?? 'unknown']);
+    }
+    if (spans.length === 0) return text;
+    let out = '';
+    let at = 0;
+    for (const [start, end, name] of spans) {
+      if (start < at) continue;
+      out += text.slice(at, start) + `[secret:${name}]`;
+      at = end;
+    }
+    return out + text.slice(at);
   }
 
   /** Error messages (and anything else) as redacted text. */
