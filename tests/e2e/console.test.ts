@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type FakeHttp, startFakeHttp } from '../support/fake-http';
+import { type FakeIssuer, startFakeIssuer } from '../support/fake-jwks';
+import { type KeyProviderBackend, startKeyProviderBackend } from '../support/key-provider-backends';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 
 /**
@@ -21,6 +23,7 @@ if (!haveChromium) console.warn(`console browser test skipped: no Chromium at ${
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureConsoleBuilt } = require('../../scripts/build-web.js') as { ensureConsoleBuilt: (o?: { quiet?: boolean }) => boolean };
 
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const VALUE_1 = 'sk-console-first-value-7f3a9c';
 const VALUE_2 = 'sk-console-second-value-c81e2d';
 const MAX_JS_GZIP_BYTES = 300 * 1024;
@@ -116,7 +119,7 @@ describe('web console in production', () => {
   };
 
   const signIn = async (token: string) => {
-    await page.getByLabel('API key').fill(token);
+    await page.getByLabel('API key', { exact: true }).fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     // The page signed out from comes back (the route is in the URL fragment).
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -136,7 +139,7 @@ describe('web console in production', () => {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: CHROMIUM_ARGS,
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
@@ -172,7 +175,7 @@ describe('web console in production', () => {
     await page.goto(`${server.url}/console/`);
     await page.getByRole('heading', { name: 'Sign in to locksmith' }).waitFor();
     expect(await seriousViolations()).toEqual([]);
-    await page.getByLabel('API key').fill('lsk_not_a_real_key');
+    await page.getByLabel('API key', { exact: true }).fill('lsk_not_a_real_key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('That token was not accepted').waitFor();
     await shot('01-sign-in');
@@ -431,6 +434,117 @@ describe('web console in production', () => {
     expect(cspViolations).toEqual([]);
     expect(server.output()).not.toContain(VALUE_1);
     expect(server.output()).not.toContain(VALUE_2);
+  });
+});
+
+(haveChromium ? describe : describe.skip)('web console: JWT sign-in, kept sessions, outage and expiry banners', () => {
+  let server: ServerProcess;
+  let issuer: FakeIssuer;
+  let backend: KeyProviderBackend;
+  let dataDir: string;
+  let browser: Browser;
+  let page: Page;
+  const EXPIRED_VALUE = 'expired-value-never-shown-4d1c';
+
+  beforeAll(async () => {
+    ensureConsoleBuilt({ quiet: true });
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    issuer = await startFakeIssuer('locksmith');
+    backend = await startKeyProviderBackend('aws-kms', { timeoutMs: 300, maxAttempts: 1 });
+    dataDir = mkdtempSync(join(tmpdir(), 'locksmith-console-jwt-'));
+    server = await startServerProcess(dataDir, {
+      ...backend.env,
+      LOCKSMITH_JWT_ISSUER: issuer.issuer,
+      LOCKSMITH_JWT_JWKS_URL: issuer.jwksUrl,
+      LOCKSMITH_JWT_AUDIENCE: 'locksmith',
+    });
+    const created = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.credentials.apiKey}` },
+      body: JSON.stringify({
+        query: 'mutation($i: CreateSecretInput!) { createSecret(input: $i) { __typename } }',
+        variables: { i: { name: 'old_token', value: EXPIRED_VALUE, expiresAt: new Date(Date.now() - 60_000).toISOString() } },
+      }),
+    });
+    expect((await created.json()).data.createSecret.__typename).toBe('CreateSecretPayload');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    page.setDefaultTimeout(10_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await backend?.close();
+    await issuer?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs in with a JWT from the configured issuer and keeps the session in sessionStorage only when asked', async () => {
+    await page.goto(`${server.url}/console/`);
+    await page.getByRole('radio', { name: `A token from ${issuer.issuer}` }).check();
+    const jwt = await issuer.sign({ sub: 'person-1', locksmith_developer: server.credentials.developerId, scope: 'secrets:read secrets:reveal' });
+    await page.getByLabel('Bearer token (JWT)').fill(jwt);
+    await page.getByLabel(/Stay signed in in this tab/).check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Secrets', level: 1 }).waitFor();
+    await page.locator('table.secrets-list').getByRole('link', { name: 'old_token' }).waitFor();
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate(() => Object.values({ ...sessionStorage }).join(' '))).toContain(jwt);
+    // A reload keeps the session (this tab only), and signing out forgets it.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Secrets', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to locksmith' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('works from the keyboard: focus on the new heading, the skip link first in tab order, opening a secret', async () => {
+    await page.getByLabel('API key', { exact: true }).fill(server.credentials.apiKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Secrets', level: 1 }).waitFor();
+    // A new page puts focus on its heading, so a screen reader announces it.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Secrets');
+    // Backwards from there: Sign out, the five navigation links, the brand, then the skip link first of all.
+    const backwards: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Shift+Tab');
+      backwards.push((await page.evaluate(() => document.activeElement?.textContent)) ?? '');
+    }
+    expect(backwards).toEqual(['Sign out', 'Tasks', 'Audit log', 'API keys', 'Deleted', 'Secrets', 'locksmith', 'Skip to content']);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // Tab through to the secret's link and open it.
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'old_token') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'old_token' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+  });
+
+  it('shows an expired secret as a banner, and a refused reveal of it as one too', async () => {
+    await page.locator('[data-banner="expired"]').first().waitFor();
+    await page.getByRole('button', { name: 'Reveal', exact: true }).click();
+    await page.locator('.banners [data-banner="expired"]').waitFor();
+    await expectText(page.locator('.banners [data-banner="expired"]'), /expired/);
+    expect(await page.content()).not.toContain(EXPIRED_VALUE);
+    await page.screenshot({ path: join(OUTPUT_DIR, '15-expired.png'), fullPage: true });
+  });
+
+  it('warns when the key provider is unreachable', async () => {
+    await backend.stop();
+    try {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).click();
+      const banner = page.locator('[data-banner="outage"]');
+      await banner.waitFor();
+      await expectText(banner, /key service is unreachable/);
+      await page.screenshot({ path: join(OUTPUT_DIR, '16-outage.png'), fullPage: true });
+    } finally {
+      await backend.start();
+    }
   });
 });
 

@@ -65,6 +65,7 @@ function Console(props: { session: Session; onSignOut: (reason: string | null) =
   // A new page starts with no stale banners.
   useEffect(() => bannerApi.clear(), [route, bannerApi]);
 
+  // Checked on every page change (a cheap GET of /readyz), so an outage shows before anything fails.
   useEffect(() => {
     void keyProviderReachable().then((ok) => {
       if (!ok) {
@@ -74,7 +75,7 @@ function Console(props: { session: Session; onSignOut: (reason: string | null) =
         });
       }
     });
-  }, [bannerApi]);
+  }, [route, bannerApi]);
 
   return (
     <Provider value={client}>

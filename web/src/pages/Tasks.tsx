@@ -18,6 +18,17 @@ steps:
     arguments: { city: "{{ inputs.city }}" }
 `;
 
+/** What each TaskErrorCode means to the person who ran the task. */
+const RUN_ERRORS: Record<string, string> = {
+  TASK_INVALID: 'The task is not valid',
+  TASK_TIME_LIMIT: 'Time limit reached',
+  TASK_MEMORY_LIMIT: 'Memory limit reached',
+  TASK_OUTPUT_LIMIT: 'Output limit reached',
+  TASK_NETWORK_POLICY: 'The server network policy refused a destination (nothing was sent)',
+  TASK_SECRET_DENIED: "A secret would have gone to a host outside its allowed hosts (nothing was sent)",
+  TASK_STEP_FAILED: 'A step failed',
+};
+
 /** Paste or upload a task, validate it (problems marked at their line and column), run it. */
 export function TasksPage() {
   const request = useRequest();
@@ -65,7 +76,7 @@ export function TasksPage() {
     }
     setRun(done.data.run);
     if (done.data.run.problems.length) {
-      setValidation({ valid: false, problems: done.data.run.problems, secrets: [] });
+      setValidation({ valid: false, problems: done.data.run.problems, secrets: [], warnings: [] });
       setValidatedText(text);
     }
   };
@@ -189,6 +200,25 @@ function ValidationResult(props: { validation: Validation; text: string; stale: 
           {byLine.size ? <AnnotatedSource text={props.text} byLine={byLine} /> : null}
         </>
       )}
+      {validation.warnings.length ? (
+        <>
+          <h3>Warnings</h3>
+          <ul className="problems warnings">
+            {validation.warnings.map((warning, i) => (
+              <li key={i}>
+                {warning.line ? (
+                  <button type="button" className="link-button" onClick={() => props.onJump(warning)}>
+                    Line {warning.line}
+                    {warning.column ? `, column ${warning.column}` : ''}
+                  </button>
+                ) : null}{' '}
+                {warning.path ? <span className="mono">{warning.path}: </span> : null}
+                {warning.message}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
     </section>
   );
 }
@@ -224,7 +254,9 @@ function RunResult(props: { run: Run }) {
         <span className={`badge ${run.status === 'SUCCEEDED' ? 'badge-ok' : 'badge-bad'}`}>{run.status.toLowerCase()}</span>{' '}
         {run.usedSecrets.length ? `Secrets used: ${run.usedSecrets.join(', ')}.` : 'No secrets used.'}
       </p>
-      {run.error ? <Banner problem={{ kind: 'unexpected', message: run.error }} /> : null}
+      {run.error ? (
+        <Banner problem={{ kind: run.errorCode === 'TASK_NETWORK_POLICY' || run.errorCode === 'TASK_SECRET_DENIED' ? 'forbidden' : 'unexpected', message: `${run.errorCode ? `${RUN_ERRORS[run.errorCode] ?? run.errorCode}: ` : ''}${run.error}` }} />
+      ) : null}
       <ol className="steps">
         {run.steps.map((step) => (
           <li key={step.index} className="step">
@@ -232,7 +264,12 @@ function RunResult(props: { run: Run }) {
               Step {step.index + 1}: {step.kind}{' '}
               <span className={`badge ${step.status === 'SUCCEEDED' ? 'badge-ok' : 'badge-bad'}`}>{step.status.toLowerCase()}</span>
             </h3>
-            {step.error ? <p className="field-error">{step.error}</p> : null}
+            {step.error ? (
+              <p className="field-error">
+                {step.errorCode ? <span className="mono">{step.errorCode} </span> : null}
+                {step.error}
+              </p>
+            ) : null}
             {step.output !== null && step.output !== undefined ? (
               <pre className="output" tabIndex={0} aria-label={`Output of step ${step.index + 1}`}>
                 {typeof step.output === 'string' ? step.output : JSON.stringify(step.output, null, 2)}
