@@ -414,17 +414,40 @@ describe('web console in production', () => {
     expect(await seriousViolations()).toEqual([]);
   });
 
+  it('binds a secret to allowed hosts (field errors shown in place); a run that would send it elsewhere is refused', async () => {
+    await go('Secrets', 'Secrets');
+    await page.getByRole('link', { name: 'openai_api_key' }).click();
+    await page.getByRole('heading', { name: 'openai_api_key' }).waitFor();
+    const hosts = page.getByLabel('Allowed hosts');
+    await hosts.fill('not a host!');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const hostError = page.locator('.field-invalid').filter({ has: hosts }).locator('.field-error');
+    await expectText(hostError, /allowedHosts/);
+    await hosts.fill('api.openai.com');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText(/^Saved\./).waitFor();
+    await expectText(page.locator('.facts'), /api\.openai\.com/);
+
+    await go('Tasks', 'Tasks');
+    // The editor still holds the task that sent openai_api_key to the loopback echo server.
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.locator('[data-run-status="FAILED"]').waitFor();
+    await expectText(page.locator('[data-banner="forbidden"]'), /allowed hosts/);
+    await shot('13-task-denied');
+    expect(await page.content()).not.toContain(VALUE_1);
+  });
+
   it('is usable at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await go('Secrets', 'Secrets');
     await waitForCount(page.locator('table.secrets-list tbody tr'), 3);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    await shot('13-phone-list');
+    await shot('14-phone-list');
     await page.getByRole('link', { name: 'openai_api_key' }).click();
     await page.getByRole('heading', { name: 'openai_api_key' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
-    await shot('14-phone-detail');
+    await shot('15-phone-detail');
     expect(await seriousViolations()).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
@@ -531,7 +554,7 @@ describe('web console in production', () => {
     await page.locator('.banners [data-banner="expired"]').waitFor();
     await expectText(page.locator('.banners [data-banner="expired"]'), /expired/);
     expect(await page.content()).not.toContain(EXPIRED_VALUE);
-    await page.screenshot({ path: join(OUTPUT_DIR, '15-expired.png'), fullPage: true });
+    await page.screenshot({ path: join(OUTPUT_DIR, '16-expired.png'), fullPage: true });
   });
 
   it('warns when the key provider is unreachable', async () => {
@@ -541,7 +564,7 @@ describe('web console in production', () => {
       const banner = page.locator('[data-banner="outage"]');
       await banner.waitFor();
       await expectText(banner, /key service is unreachable/);
-      await page.screenshot({ path: join(OUTPUT_DIR, '16-outage.png'), fullPage: true });
+      await page.screenshot({ path: join(OUTPUT_DIR, '17-outage.png'), fullPage: true });
     } finally {
       await backend.start();
     }

@@ -10,7 +10,7 @@ import { SecretDetailPage } from './pages/SecretDetail';
 import { CreateSecretPage } from './pages/SecretForm';
 import { SecretsPage } from './pages/Secrets';
 import { SignIn } from './pages/SignIn';
-import { TasksPage } from './pages/Tasks';
+import { forgetTaskDraft, TasksPage } from './pages/Tasks';
 import { href, type Route, useRoute } from './router';
 import { clearStoredSession, loadSession, type Session, saveSession } from './session';
 
@@ -25,6 +25,7 @@ export function App() {
 
   const signOut = useCallback((reason: string | null) => {
     clearStoredSession();
+    forgetTaskDraft();
     setSession(null);
     setSignedOutReason(reason);
   }, []);

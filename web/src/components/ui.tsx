@@ -40,16 +40,17 @@ const BANNER_TITLES: Record<string, string> = {
   info: 'Note',
 };
 
-export function Banner(props: { problem: Pick<Problem, 'kind' | 'message'>; onDismiss?: () => void }) {
+export function Banner(props: { problem: Pick<Problem, 'kind' | 'message'>; title?: string; onDismiss?: () => void }) {
   const { kind, message } = props.problem;
+  const title = props.title ?? BANNER_TITLES[kind] ?? 'Problem';
   return (
     <div className={`banner banner-${kind}`} role={kind === 'info' ? 'status' : 'alert'} data-banner={kind}>
       <div>
-        <strong>{BANNER_TITLES[kind] ?? 'Problem'}</strong>
+        <strong>{title}</strong>
         <p>{message}</p>
       </div>
       {props.onDismiss ? (
-        <button type="button" className="button-quiet" onClick={props.onDismiss} aria-label={`Dismiss: ${BANNER_TITLES[kind] ?? 'problem'}`}>
+        <button type="button" className="button-quiet" onClick={props.onDismiss} aria-label={`Dismiss: ${title}`}>
           Dismiss
         </button>
       ) : null}

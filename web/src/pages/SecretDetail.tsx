@@ -16,7 +16,7 @@ import {
   type UpdateSecretInput,
 } from '../gql/graphql';
 import { href, navigate } from '../router';
-import { AllowedHostsNote, type FieldErrors, FormErrorSummary, RotationFields, ValueInput } from './SecretForm';
+import { AllowedHostsField, type FieldErrors, FormErrorSummary, hostsFromText, RotationFields, ValueInput } from './SecretForm';
 import { MetadataBadges } from './Secrets';
 
 type SecretData = NonNullable<ConsoleSecretQuery['secret']>;
@@ -28,7 +28,10 @@ interface Conflict {
 }
 
 export function SecretDetailPage(props: { name: string }) {
-  const [result, reexecute] = useQuery({ query: ConsoleSecretDocument, variables: { name: props.name } });
+  // Cursors of the version pages before this one (newest first, 20 a page).
+  const [versionCursors, setVersionCursors] = useState<Array<string | null>>([null]);
+  const versionsAfter = versionCursors[versionCursors.length - 1] ?? null;
+  const [result, reexecute] = useQuery({ query: ConsoleSecretDocument, variables: { name: props.name, versionsAfter } });
   const [conflict, setConflict] = useState<Conflict | null>(null);
   // Bumped on reload so the edit form starts again from the server's state.
   const [formGeneration, setFormGeneration] = useState(0);
@@ -80,7 +83,14 @@ export function SecretDetailPage(props: { name: string }) {
             onSaved={refresh}
             onConflict={setConflict}
           />
-          <Versions secret={secret} onChanged={refresh} onConflict={setConflict} />
+          <Versions
+            secret={secret}
+            onChanged={refresh}
+            onConflict={setConflict}
+            page={versionCursors.length}
+            onOlder={() => setVersionCursors((c) => [...c, secret.versions.pageInfo.endCursor ?? null])}
+            onNewer={() => setVersionCursors((c) => c.slice(0, -1))}
+          />
           <DeleteSecret secret={secret} onConflict={setConflict} />
         </>
       ) : null}
@@ -122,6 +132,8 @@ function Summary(props: { secret: SecretData; onRevealed: () => void }) {
         <dd>{secret.rotateEveryDays ? `every ${secret.rotateEveryDays} days (due ${formatTime(secret.rotationDueAt)})` : 'no reminder'}</dd>
         <dt>Expires</dt>
         <dd>{secret.expiresAt ? formatTime(secret.expiresAt) : 'never'}</dd>
+        <dt>Allowed hosts</dt>
+        <dd className="mono">{secret.allowedHosts?.length ? secret.allowedHosts.join(', ') : 'any host the server policy allows'}</dd>
         <dt>Last revealed</dt>
         <dd>{formatTime(secret.lastRevealedAt)}</dd>
         <dt>Created</dt>
@@ -139,6 +151,7 @@ function EditSecret(props: { secret: SecretData; onSaved: () => void; onConflict
   const [metadata, setMetadata] = useState<MetadataRow[]>(() => rowsFromMetadata(secret.metadata));
   const [rotateEveryDays, setRotateEveryDays] = useState(secret.rotateEveryDays ? String(secret.rotateEveryDays) : '');
   const [expiresAt, setExpiresAt] = useState(isoToLocalInput(secret.expiresAt));
+  const [allowedHosts, setAllowedHosts] = useState((secret.allowedHosts ?? []).join('\n'));
   const [value, setValue] = useState('');
   const [multiline, setMultiline] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -162,6 +175,8 @@ function EditSecret(props: { secret: SecretData; onSaved: () => void; onConflict
     if (nextRotate !== (secret.rotateEveryDays ?? null)) input.rotateEveryDays = nextRotate;
     const nextExpiry = localInputToIso(expiresAt);
     if (expiresAt !== isoToLocalInput(secret.expiresAt)) input.expiresAt = nextExpiry;
+    const nextHosts = hostsFromText(allowedHosts);
+    if (nextHosts.join('\n') !== (secret.allowedHosts ?? []).join('\n')) input.allowedHosts = nextHosts;
     if (Object.keys(input).length === 2) {
       setStatus('Nothing changed.');
       return;
@@ -201,7 +216,7 @@ function EditSecret(props: { secret: SecretData; onSaved: () => void; onConflict
         </Field>
         <MetadataEditor rows={metadata} onChange={setMetadata} error={errors.metadata} />
         <RotationFields rotateEveryDays={rotateEveryDays} onRotateEveryDays={setRotateEveryDays} expiresAt={expiresAt} onExpiresAt={setExpiresAt} errors={errors} />
-        <AllowedHostsNote />
+        <AllowedHostsField value={allowedHosts} onChange={setAllowedHosts} error={errors.allowedHosts} />
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={busy}>
             {busy ? 'Saving…' : 'Save changes'}
@@ -221,7 +236,14 @@ function handleWriteProblem(problem: Problem, action: string, setErrors: (e: Fie
   else if (problem.kind === 'validation' || problem.kind === 'name-taken') setErrors({ [formFieldOf(problem.field)]: problem.message });
 }
 
-function Versions(props: { secret: SecretData; onChanged: () => void; onConflict: (c: Conflict) => void }) {
+function Versions(props: {
+  secret: SecretData;
+  onChanged: () => void;
+  onConflict: (c: Conflict) => void;
+  page: number;
+  onOlder: () => void;
+  onNewer: () => void;
+}) {
   const { secret } = props;
   const request = useRequest();
   const banners = useBanners();
@@ -320,7 +342,17 @@ function Versions(props: { secret: SecretData; onChanged: () => void; onConflict
           })}
         </tbody>
       </table>
-      {secret.versions.pageInfo.hasNextPage ? <p className="hint">Older versions exist; the CLI lists them all (`locksmith secrets history`).</p> : null}
+      {props.page > 1 || secret.versions.pageInfo.hasNextPage ? (
+        <nav className="pager" aria-label="Version pages">
+          <button type="button" className="button-secondary" disabled={props.page <= 1} onClick={props.onNewer}>
+            Newer versions
+          </button>
+          <span>Page {props.page}</span>
+          <button type="button" className="button-secondary" disabled={!secret.versions.pageInfo.hasNextPage} onClick={props.onOlder}>
+            Older versions
+          </button>
+        </nav>
+      ) : null}
     </section>
   );
 }

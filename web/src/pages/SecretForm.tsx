@@ -46,6 +46,7 @@ export function CreateSecretPage() {
   const [metadata, setMetadata] = useState<MetadataRow[]>([]);
   const [rotateEveryDays, setRotateEveryDays] = useState('');
   const [expiresAt, setExpiresAt] = useState('');
+  const [allowedHosts, setAllowedHosts] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
 
@@ -61,6 +62,7 @@ export function CreateSecretPage() {
         metadata: metadataFromRows(metadata),
         rotateEveryDays: rotateEveryDays === '' ? null : Number(rotateEveryDays),
         expiresAt: localInputToIso(expiresAt),
+        allowedHosts: hostsFromText(allowedHosts),
       },
     });
     setBusy(false);
@@ -119,7 +121,7 @@ export function CreateSecretPage() {
           onExpiresAt={setExpiresAt}
           errors={errors}
         />
-        <AllowedHostsNote />
+        <AllowedHostsField value={allowedHosts} onChange={setAllowedHosts} error={errors.allowedHosts} />
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={busy}>
             {busy ? 'Creating…' : 'Create secret'}
@@ -176,22 +178,42 @@ export function RotationFields(props: {
   );
 }
 
-/** Per-secret allowed hosts are a server feature still being added; the console says so plainly. */
-export function AllowedHostsNote() {
+/** Text (one host per line, or comma-separated) <-> the API's list. */
+export function hostsFromText(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((h) => h.trim())
+    .filter(Boolean);
+}
+
+/** The hosts a task may send this secret to; the server's error for the list shows below it. */
+export function AllowedHostsField(props: { value: string; onChange: (v: string) => void; error?: string | undefined }) {
   return (
-    <fieldset className="group">
-      <legend>Allowed hosts</legend>
-      <p className="hint" data-follow-up="allowed-hosts">
-        Not available yet: this server has no per-secret allowed hosts. Tasks may send secrets to any host the server policy
-        (LOCKSMITH_TASK_ALLOWED_HOSTS) allows.
-      </p>
-    </fieldset>
+    <Field
+      label="Allowed hosts"
+      error={props.error}
+      hint="One host per line (*.example.com for any name below it). A task may send this secret, or anything computed from it, only to these hosts. Empty: any host the server policy allows."
+    >
+      {({ id, describedBy, invalid }) => (
+        <textarea
+          id={id}
+          name="allowedHosts"
+          className="mono"
+          rows={3}
+          spellCheck={false}
+          value={props.value}
+          aria-describedby={describedBy}
+          aria-invalid={invalid}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      )}
+    </Field>
   );
 }
 
 /** Errors a field does not own (e.g. "input") are listed at the top of the form. */
 export function FormErrorSummary(props: { errors: FieldErrors }) {
-  const general = Object.entries(props.errors).filter(([field]) => !['name', 'value', 'description', 'metadata', 'rotateEveryDays', 'expiresAt'].includes(field));
+  const general = Object.entries(props.errors).filter(([field]) => !['name', 'value', 'description', 'metadata', 'rotateEveryDays', 'expiresAt', 'allowedHosts'].includes(field));
   if (!general.length) return null;
   return (
     <div className="banner banner-unexpected" role="alert">

@@ -18,6 +18,16 @@ steps:
     arguments: { city: "{{ inputs.city }}" }
 `;
 
+/**
+ * The task being worked on survives moving between pages (memory only; a task names secrets,
+ * it holds no values). Signing out forgets it.
+ */
+const draft = { text: EXAMPLE, input: '{ "city": "Paris" }' };
+export function forgetTaskDraft(): void {
+  draft.text = EXAMPLE;
+  draft.input = '{ "city": "Paris" }';
+}
+
 /** What each TaskErrorCode means to the person who ran the task. */
 const RUN_ERRORS: Record<string, string> = {
   TASK_INVALID: 'The task is not valid',
@@ -33,8 +43,16 @@ const RUN_ERRORS: Record<string, string> = {
 export function TasksPage() {
   const request = useRequest();
   const banners = useBanners();
-  const [text, setText] = useState(EXAMPLE);
-  const [inputText, setInputText] = useState('{ "city": "Paris" }');
+  const [text, setTextState] = useState(draft.text);
+  const [inputText, setInputTextState] = useState(draft.input);
+  const setText = (value: string) => {
+    draft.text = value;
+    setTextState(value);
+  };
+  const setInputText = (value: string) => {
+    draft.input = value;
+    setInputTextState(value);
+  };
   const [inputError, setInputError] = useState<string | undefined>();
   const [validation, setValidation] = useState<Validation | null>(null);
   const [validatedText, setValidatedText] = useState('');
@@ -255,7 +273,13 @@ function RunResult(props: { run: Run }) {
         {run.usedSecrets.length ? `Secrets used: ${run.usedSecrets.join(', ')}.` : 'No secrets used.'}
       </p>
       {run.error ? (
-        <Banner problem={{ kind: run.errorCode === 'TASK_NETWORK_POLICY' || run.errorCode === 'TASK_SECRET_DENIED' ? 'forbidden' : 'unexpected', message: `${run.errorCode ? `${RUN_ERRORS[run.errorCode] ?? run.errorCode}: ` : ''}${run.error}` }} />
+        <Banner
+          title={run.errorCode === 'TASK_NETWORK_POLICY' || run.errorCode === 'TASK_SECRET_DENIED' ? 'Run refused' : 'Run failed'}
+          problem={{
+            kind: run.errorCode === 'TASK_NETWORK_POLICY' || run.errorCode === 'TASK_SECRET_DENIED' ? 'forbidden' : 'unexpected',
+            message: `${run.errorCode ? `${RUN_ERRORS[run.errorCode] ?? run.errorCode}. ` : ''}${run.error}`,
+          }}
+        />
       ) : null}
       <ol className="steps">
         {run.steps.map((step) => (
