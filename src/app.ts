@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticate';
 import { createJwtAuthenticator } from './auth/jwt';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import { type Core, type CoreDeps, createCore } from './core';
+import { createDatabaseProbe } from './db/probe';
 import { schema } from './schema';
 import { createMetrics } from './metrics';
 import { createLocksmithYoga, type LocksmithYoga } from './yoga';
@@ -48,9 +48,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
       corsOrigins: config.corsOrigins,
       graphiql: config.graphiql ? { headers: options.graphiqlHeaders } : false,
       readinessChecks: {
-        database: async () => {
-          await sql`select 1`.execute(db);
-        },
+        database: createDatabaseProbe(db),
         keyProvider: () => providers.checkHealth(),
       },
     });

@@ -9,7 +9,7 @@ import { DataKeyService } from './crypto/data-keys';
 import type { KeyProvider, KeyProviderOptions } from './crypto/key-provider';
 import { type KeyProviderSet, loadKeyProviderSet } from './crypto/key-provider-set';
 import { KeyRotationService } from './crypto/key-rotation';
-import { createDatabase, type Db, migrateToLatest } from './db/connect';
+import { createDatabase, type Db, isGaleraNode, migrateToLatest } from './db/connect';
 import { type CommittedRecords, TenantTransactions } from './db/tenant-transaction';
 import { DeveloperService } from './developers/service';
 import { resolveNodeId } from './node-id';
@@ -65,6 +65,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
   const db = createDatabase(config.database);
   try {
     await migrateToLatest(db);
+    if (await isGaleraNode(db)) logger.info('Galera cluster node: reads wait for causality (wsrep_sync_wait=1), so every node reads its own and others\' acknowledged writes');
     const providerOptions: KeyProviderOptions = { env: config.env, dataDir: config.dataDir, production: config.production, logger };
     const providers = await loadKeyProviderSet(config.keyProvider, config.previousKeyProviders, providerOptions);
     const provider = providers.primary;

@@ -1,13 +1,31 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, MysqlDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import type { DatabaseConfig } from '../config';
 import type { Database } from './database';
+import { isMysql } from './dialect';
 import { migrations } from './migrations';
 
 export type Db = Kysely<Database>;
+
+/** wsrep_sync_wait=1: reads (SELECT, SHOW, BEGIN) wait for causality. */
+const GALERA_SYNC_WAIT = 'SET SESSION wsrep_sync_wait = IF(@@global.wsrep_on, 1, @@session.wsrep_sync_wait)';
+
+/**
+ * Whether the database is a node of a Galera cluster (MariaDB Galera, Percona XtraDB Cluster):
+ * then sessions wait for causality (see createDatabase). False for SQLite and plain MySQL.
+ */
+export async function isGaleraNode(db: Db): Promise<boolean> {
+  if (!isMysql(db)) return false;
+  try {
+    const { rows } = await sql<{ on: number | string }>`SELECT @@global.wsrep_on AS \`on\``.execute(db);
+    return Number(rows[0]?.on) === 1;
+  } catch {
+    return false; // MySQL without wsrep: no such variable
+  }
+}
 
 export function createDatabase(config: DatabaseConfig): Db {
   if (config.kind === 'sqlite') {
@@ -32,6 +50,14 @@ export function createDatabase(config: DatabaseConfig): Db {
     jsonStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: false,
+  });
+  // Read your writes across the nodes of a Galera cluster: every session waits, before each
+  // read (and each transaction start), until this node has applied everything the cluster
+  // committed before it. Set on each new connection, ahead of its first query; a no-op (the
+  // session keeps its value) on a MariaDB that is not a Galera node, and an ignored error on a
+  // MySQL without wsrep.
+  pool.on('connection', (connection) => {
+    connection.query(GALERA_SYNC_WAIT, () => undefined);
   });
   return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
 }
