@@ -26,13 +26,22 @@ function networksParse(list: string): boolean {
   }
 }
 
+function namesMysqlDatabase(url: string): boolean {
+  if (!/^(mysql|mariadb):\/\//.test(url)) return false;
+  try {
+    return new URL(url.replace(/^mariadb:/, 'mysql:')).pathname.replace(/^\//, '') !== '';
+  } catch {
+    return false;
+  }
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOCKSMITH_DATA_DIR: z.string().min(1).default('./.locksmith'),
   LOCKSMITH_DATABASE_URL: z
     .string()
-    .refine((v) => /^(mysql|mariadb):\/\//.test(v) || v.startsWith('sqlite:'), {
-      message: 'LOCKSMITH_DATABASE_URL must be mysql://user:pass@host:port/db or sqlite:<path>',
+    .refine((v) => v.startsWith('sqlite:') || namesMysqlDatabase(v), {
+      message: 'LOCKSMITH_DATABASE_URL must be mysql://user:pass@host:port/database (naming the database) or sqlite:<path>',
     })
     .optional(),
   LOCKSMITH_HOST: z.string().min(1).default('127.0.0.1'),
@@ -126,19 +135,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
-    throw new ConfigError(`invalid configuration:\n${problems}`);
+    // One line, each problem led by its variable (zod's own messages may not name it).
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   const dataDir = resolve(e.LOCKSMITH_DATA_DIR);
 
   if (production && !e.LOCKSMITH_ADMIN_TOKEN) {
-    throw new ConfigError('LOCKSMITH_ADMIN_TOKEN is required in production (at least 32 random characters)');
+    throw new ConfigError(
+      'LOCKSMITH_ADMIN_TOKEN is required in production (at least 32 random characters): `locksmith init` generates one',
+    );
   }
 
   if (Boolean(e.LOCKSMITH_JWT_ISSUER) !== Boolean(e.LOCKSMITH_JWT_JWKS_URL)) {
-    throw new ConfigError('invalid configuration:\n  LOCKSMITH_JWT_ISSUER and LOCKSMITH_JWT_JWKS_URL go together');
+    throw new ConfigError('invalid configuration: LOCKSMITH_JWT_ISSUER and LOCKSMITH_JWT_JWKS_URL go together: set both or neither');
   }
 
   const previousProviders = (e.LOCKSMITH_PREVIOUS_KEY_PROVIDERS ?? '')

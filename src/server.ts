@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig } from './config';
 import { CONSOLE_PATH, defaultConsoleDir, loadConsoleSite } from './console/static-site';
 import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
 import { createRequestListener } from './http';
 import { createLogger } from './logger';
+import { describeStartupError, EX_CONFIG } from './startup-errors';
 
 /** Entry point: config -> app -> HTTP listener, with graceful shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`locksmith: ${error.message}\n`);
-      process.exit(78); // EX_CONFIG
+      process.exit(EX_CONFIG);
     }
     throw error;
   }
@@ -26,9 +27,7 @@ async function main(): Promise<void> {
   try {
     app = await createApp(config, { logger, adminToken: devCredentials?.adminToken, graphiqlHeaders: () => graphiqlHeaders });
   } catch (error) {
-    logger.fatal({ err: error }, 'start-up failed');
-    process.stderr.write(`locksmith: start-up failed: ${(error as Error).message}\n`);
-    process.exit(1);
+    exitOnStartupError(error, config, logger);
   }
   let banner = '';
   if (dev) {
@@ -57,6 +56,15 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES') {
+      process.stderr.write(
+        `locksmith: LOCKSMITH_HOST/LOCKSMITH_PORT: cannot listen on ${config.host}:${config.port} (${error.code}): ` +
+          'pick another port or stop the process that holds it\n',
+      );
+      process.exit(EX_CONFIG);
+    }
+    throw error;
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -65,6 +73,18 @@ async function main(): Promise<void> {
 
   const running = app;
   installShutdown(server, () => running.close(), config.shutdownTimeoutMs, logger);
+}
+
+/** Configuration problems: one line and EX_CONFIG. Anything else: the detail to the log, exit 1. */
+function exitOnStartupError(error: unknown, config: Config, logger: ReturnType<typeof createLogger>): never {
+  const line = describeStartupError(error, config.database);
+  if (line !== undefined) {
+    process.stderr.write(`locksmith: ${line}\n`);
+    process.exit(EX_CONFIG);
+  }
+  logger.fatal({ err: error }, 'start-up failed');
+  process.stderr.write(`locksmith: start-up failed: ${(error as Error).message}\n`);
+  process.exit(1);
 }
 
 function installShutdown(server: Server, close: () => Promise<void>, timeoutMs: number, logger: ReturnType<typeof createLogger>) {

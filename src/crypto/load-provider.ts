@@ -21,7 +21,8 @@ export function resolveProviderModule(nameOrPath: string, cwd = process.cwd()): 
   } catch {
     throw new KeyProviderError(
       'MISCONFIGURED',
-      `LOCKSMITH_KEY_PROVIDER="${nameOrPath}" is neither a built-in provider (${Object.keys(BUILT_IN).join(', ')}) nor a module that can be found`,
+      `LOCKSMITH_KEY_PROVIDER="${nameOrPath}" is neither a built-in provider nor a module that can be found: ` +
+        `set it to ${Object.keys(BUILT_IN).join(', ')} or the path of a module that exports createKeyProvider`,
     );
   }
 }

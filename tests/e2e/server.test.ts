@@ -68,8 +68,8 @@ describe('the server process (npm start)', () => {
     expect(noAdmin.stderr).toContain('LOCKSMITH_ADMIN_TOKEN is required in production');
 
     const noKey = run({ LOCKSMITH_ADMIN_TOKEN: 'x'.repeat(40) });
-    expect(noKey.status).toBe(1);
-    expect(noKey.stderr).toMatch(/no master key: set LOCKSMITH_MASTER_KEYS or LOCKSMITH_MASTER_KEY_FILE/);
+    expect(noKey.status).toBe(78);
+    expect(noKey.stderr).toMatch(/no master key: production needs LOCKSMITH_MASTER_KEYS or LOCKSMITH_MASTER_KEY_FILE/);
 
     const badPort = run({ LOCKSMITH_ADMIN_TOKEN: 'x'.repeat(40), LOCKSMITH_PORT: 'eighty' });
     expect(badPort.status).toBe(78);

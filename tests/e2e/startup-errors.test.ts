@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Every bad or missing setting stops the real server process with EX_CONFIG (78) and one line
+ * on stderr that names the variable and says what to do: no stack trace, no JSON log line.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const ADMIN = 'a'.repeat(40);
+const KEY = `prod1:${Buffer.alloc(32, 9).toString('base64')}`;
+const MYSQL = process.env.LOCKSMITH_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function startServer(dataDir: string, env: Record<string, string>): Promise<Outcome> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: dataDir, NODE_ENV: 'production', LOCKSMITH_DATA_DIR: dataDir, LOCKSMITH_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  // A server that does start is a failure of the case: stop it rather than hang the suite.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('start-up configuration errors (the server process)', () => {
+  let dataDir: string;
+  let busy: Server;
+  let busyPort: number;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'locksmith-config-'));
+    busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    busyPort = (busy.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => busy.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const cases: Array<[string, () => Record<string, string>, RegExp]> = [
+    ['no admin token', () => ({}), /^LOCKSMITH_ADMIN_TOKEN is required in production .*locksmith init/],
+    ['no master key', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN }), /^no master key: production needs LOCKSMITH_MASTER_KEYS or LOCKSMITH_MASTER_KEY_FILE/],
+    ['malformed LOCKSMITH_MASTER_KEYS', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: 'not-a-key' }), /^LOCKSMITH_MASTER_KEYS entry 1 must be "id:base64key"/],
+    ['a short master key', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: 'k1:c2hvcnQ=' }), /^LOCKSMITH_MASTER_KEYS entry 1: key "k1" must be 32 bytes/],
+    ['a missing keyring file', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEY_FILE: join(dataDir, 'none.json') }), /^LOCKSMITH_MASTER_KEY_FILE: no keyring file at .*locksmith init --key-file/],
+    ['an unknown key provider', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'hsm9000' }), /^LOCKSMITH_KEY_PROVIDER="hsm9000" is neither .*: set it to local, aws-kms, vault-transit/],
+    ['aws-kms without a key id', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'aws-kms' }), /^LOCKSMITH_KMS_KEY_ID is required for the aws-kms key provider/],
+    ['vault-transit without an address', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'vault-transit' }), /^VAULT_ADDR is required/],
+    ['a bad port', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_PORT: 'eighty' }), /^invalid configuration: LOCKSMITH_PORT must be a number/],
+    ['an unknown NODE_ENV', () => ({ NODE_ENV: 'prod' }), /^invalid configuration: NODE_ENV: /],
+    ['a MySQL URL without a database', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_DATABASE_URL: MYSQL }), /^invalid configuration: LOCKSMITH_DATABASE_URL must be mysql:\/\/.*\/database/],
+    [
+      'an unknown database',
+      () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_DATABASE_URL: `${MYSQL}/locksmith_no_such_db_h14` }),
+      /^LOCKSMITH_DATABASE_URL: database "locksmith_no_such_db_h14" does not exist on .*CREATE DATABASE/,
+    ],
+    [
+      'an unreachable database',
+      () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_DATABASE_URL: 'mysql://root:hunter2@127.0.0.1:1/locksmith' }),
+      /^LOCKSMITH_DATABASE_URL: cannot reach the database at 127\.0\.0\.1:1 \(ECONNREFUSED\): is it running/,
+    ],
+    [
+      'a SQLite path that cannot be created',
+      () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_DATABASE_URL: `sqlite:${join(ROOT, 'package.json')}/x.db` }),
+      /^LOCKSMITH_DATABASE_URL: cannot open the SQLite database .*writable/,
+    ],
+    ['a port in use', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_PORT: String(busyPort) }), /^LOCKSMITH_HOST\/LOCKSMITH_PORT: cannot listen on .*EADDRINUSE/],
+  ];
+
+  it('exits 78 with one line naming the variable for each bad or missing setting', async () => {
+    // A few at a time: each case is a process start (~1-2 s of CPU on a shared machine).
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < cases.length; i += 3) {
+      const batch = cases.slice(i, i + 3).map(([, env]) => startServer(dataDir, { LOCKSMITH_LOG_LEVEL: 'warn', ...env() }));
+      outcomes.push(...(await Promise.all(batch)));
+    }
+    cases.forEach(([name, , expected], i) => {
+      const { code, stdout, stderr } = outcomes[i]!;
+      const lines = stderr.trimEnd().split('\n');
+      expect({ name, code, lines: lines.length, stdout }).toEqual({ name, code: 78, lines: 1, stdout: '' });
+      expect({ name, line: lines[0]!.replace(/^locksmith: /, '') }).toEqual({ name, line: expect.stringMatching(expected) });
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stderr).not.toContain('hunter2');
+    });
+  }, 300_000);
+
+  it('refuses the keyring the development bootstrap generated unless it is configured explicitly', async () => {
+    const devDir = mkdtempSync(join(tmpdir(), 'locksmith-devkey-'));
+    try {
+      // A development start (fails at the port on purpose, after the keyring exists).
+      const dev = await startServer(devDir, { NODE_ENV: 'development', LOCKSMITH_PORT: String(busyPort), LOCKSMITH_LOG_LEVEL: 'silent' });
+      expect(dev.code).toBe(78);
+      const keyring = join(devDir, 'master-keys.json');
+      expect(JSON.parse(readFileSync(keyring, 'utf8')).generatedBy).toBe('development bootstrap');
+
+      const refused = await startServer(devDir, { LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_PORT: String(busyPort) });
+      expect(refused.code).toBe(78);
+      expect(refused.stderr).toContain(`${keyring} was generated by the development bootstrap: set LOCKSMITH_MASTER_KEY_FILE=${keyring}`);
+
+      // Configured on purpose it is used (with a warning): start-up gets as far as the listener.
+      const explicit = await startServer(devDir, { LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_PORT: String(busyPort), LOCKSMITH_MASTER_KEY_FILE: keyring });
+      expect(explicit.code).toBe(78);
+      expect(explicit.stderr).toMatch(/^locksmith: LOCKSMITH_HOST\/LOCKSMITH_PORT: cannot listen/);
+      expect(explicit.stdout).toContain('using a master keyring the development bootstrap generated');
+    } finally {
+      rmSync(devDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
