@@ -122,6 +122,26 @@ export function appendMasterKey(path: string, options: { generatedBy?: string } 
   return id;
 }
 
+/**
+ * Writes a new keyring file with one fresh key, for `locksmith init`: mode 0600 from the first
+ * byte, and never over an existing file (that could destroy the only copy of a root key).
+ * Returns the new key id.
+ */
+export function createKeyringFile(path: string): string {
+  const id = newMasterKeyId();
+  const keyring: KeyringFile = { keys: [{ id, key: randomBytes(KEY_BYTES).toString('base64'), createdAt: new Date().toISOString() }] };
+  try {
+    writeFileSync(path, JSON.stringify(keyring, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new KeyProviderError('MISCONFIGURED', `${path} already exists: init never overwrites a keyring (choose another path)`);
+    if (code === 'ENOENT') throw new KeyProviderError('MISCONFIGURED', `the folder of ${path} does not exist: create it first (mode 0700)`);
+    throw new KeyProviderError('MISCONFIGURED', `cannot write ${path} (${code ?? 'error'})`);
+  }
+  chmodSync(path, 0o600);
+  return id;
+}
+
 /** A fresh `LOCKSMITH_MASTER_KEYS` value (one key), for `locksmith init`. */
 export function newMasterKeysSpec(): string {
   return `${newMasterKeyId()}:${randomBytes(KEY_BYTES).toString('base64')}`;
