@@ -21,6 +21,10 @@ export const EXIT = {
   INTEGRITY: 7,
   /** `tasks run`: the task ran and failed (a step failed, or a secret it names is missing). */
   TASK_FAILED: 8,
+  /** `run`: the command could not be executed (as a shell says). */
+  COMMAND_NOT_RUNNABLE: 126,
+  /** `run`: the command was not found on PATH (as a shell says). */
+  COMMAND_NOT_FOUND: 127,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -34,11 +38,20 @@ export const EXIT_CODE_HELP = `Exit codes:
   5  authentication or authorization failed (401/403)
   6  server or key service unavailable
   7  audit verify: the audit log's hash chain is broken
-  8  tasks run: the task ran and failed`;
+  8  tasks run: the task ran and failed
+  run: the command's own exit status (128+n when signal n ended it; 126/127: cannot run / not found)`;
 
 /** A problem with how the CLI was called, found before any request. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** `locksmith run`: the child finished; the CLI ends with its status and says nothing more. */
+export class ChildExit extends Error {
+  override readonly name = 'ChildExit';
+  constructor(readonly status: number) {
+    super(`the command exited with ${status}`);
+  }
 }
 
 /** A failure the CLI detected itself, with the exit code it should end with. */

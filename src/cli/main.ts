@@ -5,11 +5,13 @@ import { registerApiKeys } from './commands/api-keys';
 import { registerAudit } from './commands/audit';
 import { registerDevelopers } from './commands/developers';
 import { registerEnvFiles } from './commands/env-files';
+import { registerInit } from './commands/init';
+import { registerRun } from './commands/run';
 import { registerSecrets } from './commands/secrets';
 import { registerSession } from './commands/session';
 import { registerTasks } from './commands/tasks';
 import { DEFAULT_URL } from './config';
-import { describeError, EXIT, EXIT_CODE_HELP, exitCodeFor } from './exit-codes';
+import { ChildExit, describeError, EXIT, EXIT_CODE_HELP, exitCodeFor } from './exit-codes';
 import { processIo } from './io';
 import { runtimeFactory, type RunState, type RuntimeOptions } from './runtime';
 import { isLocksmithError } from '../client/errors';
@@ -61,6 +63,8 @@ export function buildProgram(options: RuntimeOptions, state: RunState = {}, argv
   registerEnvFiles(program, runtime);
   registerAudit(program, runtime);
   registerTasks(program, runtime);
+  registerInit(program, io);
+  registerRun(program, runtime);
   // `keys` opens the server's database and key providers itself, so its module loads the whole
   // server stack (~0.5 s). Only load it when the command line is about `keys`; otherwise a stub
   // keeps it listed in `locksmith --help`.
@@ -109,6 +113,7 @@ export async function run(argv: readonly string[], options: RuntimeOptions = { i
   } catch (error) {
     // commander has already printed its message (or the help/version text).
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (error instanceof ChildExit) return error.status;
     io.stderr.write(`locksmith: ${describeError(error, Boolean(io.env.LOCKSMITH_DEBUG))}\n`);
     if (isLocksmithError(error) && error.code === 'UNAUTHENTICATED' && state.connection?.tokenSource === 'none') {
       io.stderr.write(`locksmith: no token for ${state.connection.url}: run \`locksmith login\`, set LOCKSMITH_TOKEN or pass --token\n`);
