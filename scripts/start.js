@@ -77,20 +77,28 @@ function build() {
   });
 }
 
+/** Builds what is stale (the server's dist/, the console's web/dist), one builder at a time. */
+async function ensureBuilt() {
+  if (!hasSources()) return; // an installed package ships dist/
+  const webBuild = join(__dirname, 'build-web.js');
+  await withBuildLock(async () => {
+    if (!isFresh(sourceHash())) await build(); // another start may have built it while we waited
+    // The console keeps its own stamp (a content hash of web/) and builds only when stale.
+    if (existsSync(webBuild)) require(webBuild).ensureConsoleBuilt();
+  });
+}
+
 async function main() {
-  if (hasSources()) {
-    const webBuild = join(__dirname, 'build-web.js');
-    await withBuildLock(async () => {
-      if (!isFresh(sourceHash())) await build(); // another start may have built it while we waited
-      // The console keeps its own stamp (a content hash of web/) and builds only when stale.
-      if (existsSync(webBuild)) require(webBuild).ensureConsoleBuilt();
-    });
-  }
+  await ensureBuilt();
   // The server installs its own SIGTERM/SIGINT handlers when it loads.
   require(join(DIST, 'src', 'server.js'));
 }
 
-main().catch((error) => {
-  process.stderr.write(`locksmith: ${error && error.message ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+module.exports = { ensureBuilt };
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`locksmith: ${error && error.message ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBuilt } from '../support/built-server';
 
 /**
  * `npm start` as an operator runs it: npm -> node (scripts/start.js, which loads the compiled
@@ -15,8 +16,6 @@ const SHUTDOWN_TIMEOUT_MS = 4000;
 // Starting takes a while on a busy machine; stopping must fit the configured grace period
 // (plus process exit and our polling).
 const STOP_DEADLINE_MS = SHUTDOWN_TIMEOUT_MS + 3000;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const buildState = require(join(ROOT, 'scripts', 'build-state.js')) as { isFresh(): boolean };
 
 function npmCommand(): [string, string[]] {
   // Under `npm test`, npm_execpath is npm's own CLI; run the same npm.
@@ -119,13 +118,8 @@ async function waitGone(pids: number[]): Promise<number> {
 
 describe('npm start and signals', () => {
   const started: Started[] = [];
-  beforeAll(() => {
-    // Build once up front so each case measures a start, not a compile.
-    if (!buildState.isFresh()) {
-      const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], { cwd: ROOT, encoding: 'utf8' });
-      if (result.status !== 0) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
-    }
-  }, 300_000);
+  // Build once up front so each case measures a start, not a compile.
+  beforeAll(() => ensureBuilt(), 300_000);
   afterAll(() => {
     for (const s of started) {
       for (const pid of [s.nodePid, s.npmPid]) {
