@@ -273,6 +273,25 @@ export class SecretRepository {
     await this.db.deleteFrom('secrets').where('developer_id', '=', developerId).where('id', '=', secretId).execute();
   }
 
+  /**
+   * Purges the secret if its recovery window has still ended now, row-locked first: between
+   * the purge job's scan and this transaction the secret may have been restored, or purged by
+   * another node's purge job. False when there was nothing (left) to purge.
+   */
+  async purgeIfDue(developerId: string, secretId: string, now: number): Promise<boolean> {
+    const due = await this.db
+      .selectFrom('secrets')
+      .select('id')
+      .where('developer_id', '=', developerId)
+      .where('id', '=', secretId)
+      .where('purge_at', '<=', now)
+      .$if(this.rowLocks, (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!due) return false;
+    await this.purge(developerId, secretId);
+    return true;
+  }
+
   /** Deleted secrets whose recovery window has ended, oldest first, across tenants (purge job). */
   findPurgeable(now: number, limit: number): Promise<Array<Pick<SecretRow, 'id' | 'developer_id' | 'name'>>> {
     return this.db

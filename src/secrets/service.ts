@@ -381,16 +381,19 @@ export class SecretService {
     for (;;) {
       const due = await this.repo.findPurgeable(this.deps.clock.now(), batchSize);
       for (const secret of due) {
-        await this.deps.tenants.run(secret.developer_id, async (trx) => {
-          await this.repo.with(trx).purge(secret.developer_id, secret.id);
+        // Every node runs this job: the one whose transaction purges the secret records it, once.
+        const done = await this.deps.tenants.run(secret.developer_id, async (trx) => {
+          const now = this.deps.clock.now();
+          if (!(await this.repo.with(trx).purgeIfDue(secret.developer_id, secret.id, now))) return false;
           await appendAuditEvents(
             trx,
             secret.developer_id,
             [{ action: 'secret.purge', secretName: secret.name, actor: SYSTEM_ACTOR, detail: { reason: 'recovery window ended' } }],
-            this.deps.clock.now(),
+            now,
           );
+          return true;
         });
-        purged++;
+        if (done) purged++;
       }
       if (due.length < batchSize) return purged;
     }

@@ -6,6 +6,7 @@ import { migrations } from '../../src/db/migrations';
 import { TenantTransactions } from '../../src/db/tenant-transaction';
 import { appendAuditEvents } from '../../src/audit/audit-log';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases';
+import { DAY_MS, TestClock } from '../support/integration';
 import { openRaw } from '../support/raw-db';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -232,5 +233,34 @@ describe.each(DATABASE_KINDS)('audit chain migration on %s', (kind) => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe.each(DATABASE_KINDS)('the purge job on two nodes on %s', (kind) => {
+  const clock = new TestClock();
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startTestApp(kind, { clock, env: { LOCKSMITH_NODE_ID: 'purge-a' } });
+    b = await startTestApp(kind, { clock, database: a.db, env: { LOCKSMITH_NODE_ID: 'purge-b' } });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('purges each expired deletion once, with one record, however many nodes run the job', async () => {
+    const dev = await a.createDeveloper('purged');
+    for (const name of ['gone_1', 'gone_2', 'gone_3']) {
+      await a.graphql(dev.token, `mutation { createSecret(input: { name: "${name}", value: "purge-me-0123456789" }) { __typename } }`);
+      await b.graphql(dev.token, `mutation { deleteSecret(input: { name: "${name}", recoveryWindowDays: 1 }) { __typename } }`);
+    }
+    clock.advance(DAY_MS + 1000);
+    const counts = await Promise.all([a.app.services.secrets.purgeExpired(), b.app.services.secrets.purgeExpired(), a.app.services.secrets.purgeExpired()]);
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(3);
+    const events = (await a.graphql(dev.token, `{ auditEvents(first: 50, filter: { actions: ["secret.purge"] }) { edges { node { secretName } } } }`)).body
+      .data.auditEvents.edges.map((e: any) => e.node.secretName);
+    expect(events.sort()).toEqual(['gone_1', 'gone_2', 'gone_3']);
+    expect((await b.graphql(dev.token, `{ verifyAuditLog { ok } }`)).body.data.verifyAuditLog.ok).toBe(true);
   });
 });

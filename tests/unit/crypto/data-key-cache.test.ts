@@ -64,9 +64,6 @@ function memoryRepository(rows: DataKeyRow[] = []): DataKeyRepository {
       rows.push(row);
       return true;
     },
-    async insertWith(row: DataKeyRow) {
-      return repo.insert(row);
-    },
   };
   return repo as unknown as DataKeyRepository;
 }
