@@ -324,7 +324,12 @@ describe('web console in production', () => {
   it('creates an API key (token shown once), shows refused scopes as a banner, revokes the key', async () => {
     await go('API keys', 'API keys');
     await page.getByLabel('Name', { exact: true }).fill('read-only-browser');
-    // secrets:read is the default; nothing else.
+    // secrets:read is the default; nothing else. Expires in a week (the input speaks local time).
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    await page
+      .getByLabel(/^Expires at/)
+      .fill(`${inAWeek.getFullYear()}-${pad(inAWeek.getMonth() + 1)}-${pad(inAWeek.getDate())}T${pad(inAWeek.getHours())}:${pad(inAWeek.getMinutes())}`);
     await page.getByRole('button', { name: 'Create key' }).click();
     const tokenField = page.getByLabel('New token');
     await tokenField.waitFor();
@@ -337,6 +342,11 @@ describe('web console in production', () => {
     await page.getByRole('button', { name: 'I have copied it' }).click();
     await tokenField.waitFor({ state: 'detached' });
     await page.locator('tr[data-key-name="read-only-browser"]').waitFor();
+    const listed = await gql('{ me { apiKeys { name scopes expiresAt } } }');
+    const key = listed.body.data.me.apiKeys.find((k: { name: string }) => k.name === 'read-only-browser');
+    expect(key.scopes).toEqual(['secrets:read']);
+    expect(Math.abs(new Date(key.expiresAt).getTime() - inAWeek.getTime())).toBeLessThan(120_000);
+    expect(await page.locator('tr[data-key-name="read-only-browser"] td[data-label="Expires"]').innerText()).not.toBe('never');
 
     // The read-only key can list but not reveal: a banner says why.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -379,7 +389,13 @@ describe('web console in production', () => {
   it('validates a task with line and column markers, runs it and shows redacted output', async () => {
     await go('Tasks', 'Tasks');
     const editor = page.getByLabel('Task document (YAML or JSON)');
-    await editor.fill('steps:\n  - kind: tool_call\n    tool: weather\n    arguments: { city: [Paris\n');
+    // Loaded from a file, as a person would upload one.
+    await page.getByLabel('Load a file').setInputFiles({
+      name: 'broken.yaml',
+      mimeType: 'text/yaml',
+      buffer: Buffer.from('steps:\n  - kind: tool_call\n    tool: weather\n    arguments: { city: [Paris\n'),
+    });
+    await page.waitForFunction(() => document.querySelector<HTMLTextAreaElement>('textarea.task-editor')?.value.includes('city: [Paris'));
     await page.getByRole('button', { name: 'Validate' }).click();
     await page.locator('[data-validation="invalid"]').waitFor();
     await page.getByRole('button', { name: /^Line \d+/ }).first().waitFor();
@@ -450,6 +466,29 @@ describe('web console in production', () => {
     await shot('15-phone-detail');
     expect(await seriousViolations()).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('pages through a long list (Relay cursors, 20 a page)', async () => {
+    for (let i = 0; i < 21; i++) {
+      const created = await gql('mutation($i: CreateSecretInput!) { createSecret(input: $i) { __typename } }', {
+        i: { name: `zz_bulk_${String(i).padStart(2, '0')}`, value: `bulk-value-${i}` },
+      });
+      expect(created.body.data.createSecret.__typename).toBe('CreateSecretPayload');
+    }
+    await go('Tasks', 'Tasks');
+    await go('Secrets', 'Secrets');
+    // Named to sort last, so the filtered first page differs from the unfiltered one.
+    await page.getByLabel('Name starts with').fill('zz_bulk_');
+    const rows = page.locator('table.secrets-list tbody tr');
+    await waitForCount(rows, 20);
+    await expectText(rows.first(), /zz_bulk_00/);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await waitForCount(rows, 1);
+    await expectText(rows.first(), /zz_bulk_20/);
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await waitForCount(rows, 20);
+    await expectText(rows.first(), /zz_bulk_00/);
   });
 
   it('loaded nothing from outside the server, broke no CSP rule, and never logged a value', () => {
