@@ -34,7 +34,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const core = await createCore(config, { logger, clock: options.clock, onAuditCommitted: options.onAuditCommitted });
   const { db, providers, dataKeys, services } = core;
   try {
-    const metrics = createMetrics(dataKeys.stats);
+    const metrics = createMetrics(dataKeys.stats, core.tenants.stats);
     const yoga = createLocksmithYoga({
       plugins: [metrics.plugin],
       schema,

@@ -2,12 +2,13 @@ import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataKeyStats } from './crypto/data-keys';
+import type { TenantTransactionStats } from './db/tenant-transaction';
 
 /**
  * Prometheus metrics at /metrics. Labels are operation names and outcomes only: never a secret
  * name, a developer id (unbounded cardinality, and tenant data) or anything from a value.
  */
-export function createMetrics(dataKeyStats: DataKeyStats): { registry: Registry; plugin: Plugin } {
+export function createMetrics(dataKeyStats: DataKeyStats, transactionStats?: TenantTransactionStats): { registry: Registry; plugin: Plugin } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'locksmith_' });
 
@@ -36,6 +37,12 @@ export function createMetrics(dataKeyStats: DataKeyStats): { registry: Registry;
   dataKeyGauge('locksmith_data_key_cache_hits', 'Data-key cache hits since start.', () => dataKeyStats.hits);
   dataKeyGauge('locksmith_data_key_cache_misses', 'Data-key cache misses since start.', () => dataKeyStats.misses);
   dataKeyGauge('locksmith_key_provider_calls', 'Calls to the key provider since start.', () => dataKeyStats.providerCalls);
+  if (transactionStats) {
+    // Deadlocks, lock-wait timeouts and (on Galera) certification conflicts that were retried,
+    // and those that outlasted every retry: a rising second number needs an operator.
+    dataKeyGauge('locksmith_transaction_retries', 'Tenant transactions run again after a conflict, since start.', () => transactionStats.retries);
+    dataKeyGauge('locksmith_transaction_conflicts_exhausted', 'Tenant transactions that failed after every retry, since start.', () => transactionStats.exhausted);
+  }
 
   const plugin: Plugin = {
     async onRequest({ url, endResponse, fetchAPI }) {

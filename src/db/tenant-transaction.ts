@@ -73,8 +73,16 @@ export function tenantContextOf(trx: Kysely<Database>, developerId: string): Ten
   return context;
 }
 
+export interface TenantTransactionStats {
+  /** Attempts run again after a retryable conflict. */
+  retries: number;
+  /** Transactions that still conflicted after the last attempt (the caller got the error). */
+  exhausted: number;
+}
+
 export class TenantTransactions {
   readonly nodeId: string;
+  readonly stats: TenantTransactionStats = { retries: 0, exhausted: 0 };
   private readonly retryPolicy: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -113,7 +121,12 @@ export class TenantTransactions {
       try {
         return await attempt();
       } catch (error) {
-        if (!isRetryableConflict(error) || n >= this.retryPolicy.attempts) throw error;
+        if (!isRetryableConflict(error)) throw error;
+        if (n >= this.retryPolicy.attempts) {
+          this.stats.exhausted++;
+          throw error;
+        }
+        this.stats.retries++;
         this.options.onRetry?.(n, error);
         // Full jitter: concurrent losers of one race spread out instead of colliding again.
         const ceiling = Math.min(this.retryPolicy.maxDelayMs, this.retryPolicy.baseDelayMs * 2 ** (n - 1));

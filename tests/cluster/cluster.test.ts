@@ -117,6 +117,18 @@ describeCluster('three locksmith nodes on a 3-node Galera cluster', () => {
   });
 
   afterAll(async () => {
+    // How much retrying the scenario took, per node (for the record; the assertions are above).
+    const retries = await Promise.all(
+      servers.map(async (s) => {
+        try {
+          const text = await (await fetch(`${s.url}/metrics`)).text();
+          return /^locksmith_transaction_retries (\d+)/m.exec(text)?.[1] ?? '?';
+        } catch {
+          return '?';
+        }
+      }),
+    );
+    process.stdout.write(`cluster scenario: transaction retries per node: ${retries.join(', ')}\n`);
     await Promise.allSettled(servers.map((s) => s?.stop()));
     await cluster?.stop();
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });

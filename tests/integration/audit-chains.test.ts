@@ -139,6 +139,7 @@ describe.each(DATABASE_KINDS)('audit chains per writer node on %s', (kind) => {
       if (attempts < 3) throw Object.assign(new Error('Deadlock found when trying to get lock'), { errno: 1213 });
     });
     expect(attempts).toBe(3);
+    expect(tenants.stats).toEqual({ retries: 2, exhausted: 0 });
     const events = (await a.graphql(dev.token, `{ auditEvents(first: 10) { edges { node { action actor } } } }`)).body.data.auditEvents.edges;
     expect(events.filter((e: any) => e.node.actor === 'retry-test')).toHaveLength(1);
     expect(await verifyOn(a, dev.token)).toMatchObject({ ok: true, checkedEvents: 2 });
@@ -153,6 +154,7 @@ describe.each(DATABASE_KINDS)('audit chains per writer node on %s', (kind) => {
       }),
     ).rejects.toMatchObject({ errno: 1205 });
     expect(tries).toBe(4);
+    expect(bounded.stats).toEqual({ retries: 3, exhausted: 1 });
     tries = 0;
     await expect(
       bounded.run(dev.id, async () => {
