@@ -66,7 +66,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
   try {
     await migrateToLatest(db);
     if (await isGaleraNode(db)) logger.info('Galera cluster node: reads wait for causality (wsrep_sync_wait=1), so every node reads its own and others\' acknowledged writes');
-    const providerOptions: KeyProviderOptions = { env: config.env, dataDir: config.dataDir, production: config.production, logger };
+    const providerOptions: KeyProviderOptions = { env: config.env, dataDir: config.dataDir, production: config.production, logger, clock };
     const providers = await loadKeyProviderSet(config.keyProvider, config.previousKeyProviders, providerOptions);
     const provider = providers.primary;
     // During a provider move the previous providers matter to every read: say which are in use.

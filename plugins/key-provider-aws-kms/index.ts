@@ -207,6 +207,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
     private readonly client: KMSClient,
     private readonly settings: AwsKmsSettings,
     private readonly logger?: KeyProviderLogger,
+    private readonly clock: { now(): number } = Date,
   ) {
     // A configured key ARN needs no lookup; ids and aliases are resolved lazily via DescribeKey.
     if (KEY_ARN.test(settings.keyId)) this.noteCurrentArn(settings.keyId);
@@ -302,7 +303,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
 
   /** The configured key's ARN: DescribeKey once, cached (see ARN_CACHE_TTL_MS), concurrent callers share one call. */
   private async currentKeyArn(): Promise<string> {
-    if (this.currentArn && Date.now() - this.currentArnAt < ARN_CACHE_TTL_MS) return this.currentArn;
+    if (this.currentArn && this.clock.now() - this.currentArnAt < ARN_CACHE_TTL_MS) return this.currentArn;
     this.resolving ??= this.call('DescribeKey', (signal) =>
       this.client.send(new DescribeKeyCommand({ KeyId: this.settings.keyId }), { abortSignal: signal }),
     )
@@ -323,7 +324,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
       this.logger?.info({ provider: PROVIDER, keyArn: arn, previousKeyArn: this.currentArn }, 'configured KMS key now resolves to a new key');
     }
     this.currentArn = arn;
-    this.currentArnAt = Date.now();
+    this.currentArnAt = this.clock.now();
   }
 
   private toWrapped(keyArn: string | undefined, blob: Uint8Array | undefined, operation: string): WrappedKey {
@@ -385,5 +386,5 @@ export function createAwsKmsClient(env: KeyProviderOptions['env'], settings: Aws
 
 export function createKeyProvider(options: KeyProviderOptions): KeyProvider {
   const settings = readAwsKmsSettings(options.env);
-  return new AwsKmsKeyProvider(createAwsKmsClient(options.env, settings, options.logger), settings, options.logger);
+  return new AwsKmsKeyProvider(createAwsKmsClient(options.env, settings, options.logger), settings, options.logger, options.clock);
 }

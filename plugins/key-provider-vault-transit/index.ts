@@ -222,6 +222,7 @@ export class VaultTransitKeyProvider implements KeyProvider {
   constructor(
     private readonly settings: VaultTransitSettings,
     private readonly logger?: KeyProviderLogger,
+    private readonly clock: { now(): number } = Date,
   ) {}
 
   async generateDataKey(context: EncryptionContext): Promise<GeneratedDataKey> {
@@ -331,7 +332,7 @@ export class VaultTransitKeyProvider implements KeyProvider {
    */
   private async keyInfo(key: string, options: { fresh?: boolean } = {}): Promise<KeyInfo> {
     const cached = this.infos.get(key);
-    if (cached && !options.fresh && Date.now() - cached.fetchedAt < this.settings.keyInfoTtlMs) return cached;
+    if (cached && !options.fresh && this.clock.now() - cached.fetchedAt < this.settings.keyInfoTtlMs) return cached;
     let pending = this.fetching.get(key);
     if (!pending) {
       pending = this.fetchKeyInfo(key).finally(() => this.fetching.delete(key));
@@ -364,7 +365,7 @@ export class VaultTransitKeyProvider implements KeyProvider {
       derived: true,
       latestVersion: Number(data.latest_version) || 0,
       minDecryptionVersion: Number(data.min_decryption_version) || 1,
-      fetchedAt: Date.now(),
+      fetchedAt: this.clock.now(),
     };
     this.infos.set(key, info);
     return info;
@@ -441,5 +442,5 @@ export function createKeyProvider(options: KeyProviderOptions): KeyProvider {
     // Not refused (a sidecar or service mesh may terminate TLS), but the token travels in the clear.
     options.logger?.warn({ provider: PROVIDER, vaultHost: host }, 'VAULT_ADDR uses plain http in production');
   }
-  return new VaultTransitKeyProvider(settings, options.logger);
+  return new VaultTransitKeyProvider(settings, options.logger, options.clock);
 }

@@ -67,7 +67,14 @@ export class DataKeyService {
   ) {
     this.providers = providers instanceof KeyProviderSet ? providers : new KeyProviderSet(providers);
     this.maxUses = options.maxUses ?? Number.POSITIVE_INFINITY;
-    this.cache = new LRUCache<string, CachedKey>({ max: options.maxEntries, ttl: options.ttlMs, ttlAutopurge: false });
+    // TTLs run on the service's clock (ttlResolution 0: read it on every check, never a stale copy).
+    this.cache = new LRUCache<string, CachedKey>({
+      max: options.maxEntries,
+      ttl: options.ttlMs,
+      ttlAutopurge: false,
+      ttlResolution: 0,
+      perf: { now: () => clock.now() },
+    });
   }
 
   get providerName(): string {

@@ -77,6 +77,11 @@ export interface KeyProviderOptions {
   /** In production, plugins must refuse to invent keys or fall back to insecure defaults. */
   readonly production: boolean;
   readonly logger?: KeyProviderLogger;
+  /**
+   * Time for the plugin's own caches (key metadata, resolved key ids), in ms since the epoch;
+   * the service's clock, so tests move it instead of sleeping. Default: the system clock.
+   */
+  readonly clock?: { now(): number };
 }
 
 export interface KeyProviderLogger {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliSandbox, startServer, type ServerProcess } from './helpers';
+import { CliSandbox, type ServerProcess, startServerProcess } from '../support/processes';
 
 /** API keys, developers, login/logout and where the CLI finds its URL and token. */
 
@@ -9,7 +9,7 @@ let server: ServerProcess;
 let cli: CliSandbox;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServerProcess({ env: { LOCKSMITH_GRAPHIQL: 'false' } });
   cli = new CliSandbox();
 }, 60_000);
 
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const json = <T = any>(stdout: string): T => JSON.parse(stdout) as T;
-const asDeveloper = () => ({ env: { LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.apiKey } });
+const asDeveloper = () => ({ env: { LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.apiKey } });
 
 describe('api-keys', () => {
   it('creates a scoped key whose token works once, lists keys without tokens, and revokes', async () => {
@@ -65,7 +65,7 @@ describe('api-keys', () => {
 
 describe('developers', () => {
   it('creates a developer with the admin token; its key works; other tokens get 5', async () => {
-    const admin = { env: { LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.adminToken } };
+    const admin = { env: { LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.adminToken } };
     const [created, byDeveloper, adminMe] = await Promise.all([
       cli.run(['developers', 'create', 'acme', '--json'], admin),
       cli.run(['developers', 'create', 'evil'], asDeveloper()),
@@ -90,12 +90,12 @@ describe('login, logout and connection precedence', () => {
     expect(wrong.code).toBe(5);
     expect(existsSync(configFile())).toBe(false);
 
-    const login = await cli.run(['login', '--url', server.url], { input: `${server.apiKey}\n` });
+    const login = await cli.run(['login', '--url', server.url], { input: `${server.credentials.apiKey}\n` });
     expect(login.code).toBe(0);
     expect(login.stdout).toBe(`logged in to ${server.url} as developer default (${json(readFileSync(join(server.dataDir, 'dev-credentials.json'), 'utf8')).developerId}); saved to ${configFile()}\n`);
-    expect(login.stdout + login.stderr).not.toContain(server.apiKey);
+    expect(login.stdout + login.stderr).not.toContain(server.credentials.apiKey);
     expect(statSync(configFile()).mode & 0o777).toBe(0o600);
-    expect(json(readFileSync(configFile(), 'utf8'))).toEqual({ url: server.url, token: server.apiKey });
+    expect(json(readFileSync(configFile(), 'utf8'))).toEqual({ url: server.url, token: server.credentials.apiKey });
 
     const me = await cli.run(['me']);
     expect(me.code).toBe(0);
@@ -105,8 +105,8 @@ describe('login, logout and connection precedence', () => {
   it('flags beat the environment, which beats the config file', async () => {
     const [envWins, flagWins, urlFlagWins] = await Promise.all([
       cli.run(['me'], { env: { LOCKSMITH_TOKEN: 'lsk_wrong_env' } }),
-      cli.run(['me', '--token', server.apiKey, '--json'], { env: { LOCKSMITH_TOKEN: 'lsk_wrong_env' } }),
-      cli.run(['me', '--url', 'http://127.0.0.1:9'], { env: { LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.apiKey } }),
+      cli.run(['me', '--token', server.credentials.apiKey, '--json'], { env: { LOCKSMITH_TOKEN: 'lsk_wrong_env' } }),
+      cli.run(['me', '--url', 'http://127.0.0.1:9'], { env: { LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.apiKey } }),
     ]);
     expect(envWins.code).toBe(5);
     expect(json(flagWins.stdout)).toMatchObject({ tokenSource: 'flag' });
@@ -122,7 +122,7 @@ describe('login, logout and connection precedence', () => {
 
   it('LOCKSMITH_CONFIG overrides the path; logout removes the token but keeps the URL', async () => {
     const custom = join(cli.home, 'elsewhere', 'locksmith.json');
-    const login = await cli.run(['login', '--url', server.url, '--token', server.adminToken], { env: { LOCKSMITH_CONFIG: custom } });
+    const login = await cli.run(['login', '--url', server.url, '--token', server.credentials.adminToken], { env: { LOCKSMITH_CONFIG: custom } });
     expect(login.stdout).toContain('as admin token');
     expect(statSync(custom).mode & 0o777).toBe(0o600);
 
@@ -130,7 +130,7 @@ describe('login, logout and connection precedence', () => {
     expect(json(readFileSync(configFile(), 'utf8'))).toEqual({ url: server.url });
     const me = await cli.run(['me']);
     expect(me.code).toBe(5);
-    expect(json(readFileSync(custom, 'utf8'))).toEqual({ url: server.url, token: server.adminToken });
+    expect(json(readFileSync(custom, 'utf8'))).toEqual({ url: server.url, token: server.credentials.adminToken });
   });
 
   it('falls back to the dev server credentials for a loopback URL when no token is configured', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
-import { CliSandbox, startServer, type ServerProcess } from './helpers';
+import { CliSandbox, type ServerProcess, startServerProcess } from '../support/processes';
 
 /** `locksmith import` / `export`: .env round trips through the real binary and server. */
 
@@ -11,10 +11,10 @@ let asA: { env: Record<string, string> };
 let asB: { env: Record<string, string> };
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServerProcess({ env: { LOCKSMITH_GRAPHIQL: 'false' } });
   cli = new CliSandbox({ LOCKSMITH_URL: server.url });
-  asA = { env: { LOCKSMITH_TOKEN: server.apiKey } };
-  const created = await cli.run(['developers', 'create', 'tenant_b', '--json'], { env: { LOCKSMITH_TOKEN: server.adminToken } });
+  asA = { env: { LOCKSMITH_TOKEN: server.credentials.apiKey } };
+  const created = await cli.run(['developers', 'create', 'tenant_b', '--json'], { env: { LOCKSMITH_TOKEN: server.credentials.adminToken } });
   asB = { env: { LOCKSMITH_TOKEN: (JSON.parse(created.stdout) as { apiKey: { token: string } }).apiKey.token } };
 }, 60_000);
 

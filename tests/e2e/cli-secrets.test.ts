@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CliSandbox, startServer, type ServerProcess } from './helpers';
+import { CliSandbox, type ServerProcess, startServerProcess } from '../support/processes';
 
 /**
  * `locksmith secrets ...` through the real binary against a real server process. Independent
@@ -12,8 +12,8 @@ let server: ServerProcess;
 let cli: CliSandbox;
 
 beforeAll(async () => {
-  server = await startServer();
-  cli = new CliSandbox({ LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.apiKey });
+  server = await startServerProcess({ env: { LOCKSMITH_GRAPHIQL: 'false' } });
+  cli = new CliSandbox({ LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.apiKey });
 }, 60_000);
 
 afterAll(async () => {
@@ -246,7 +246,7 @@ describe('connection failures', () => {
     expect(wrongFlag.stderr).not.toContain('lsk_also_wrong');
     expect(noServer.code).toBe(6);
     expect(noServer.stderr).toMatch(/^locksmith: cannot reach http:\/\/127\.0\.0\.1:\d+\/graphql: ECONNREFUSED\n$/);
-    expect(noServer.stderr).not.toContain(server.apiKey);
+    expect(noServer.stderr).not.toContain(server.credentials.apiKey);
   });
 
   it('never let a value reach the server output', () => {

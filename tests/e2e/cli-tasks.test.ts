@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeHttp, type FakeHttp } from '../support/fake-http';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { CliSandbox, type ServerProcess, startServerProcess } from '../support/processes';
 
 /** Issue 5 "done when": the seed's task examples through the real CLI and a real server process. */
-const ROOT = join(__dirname, '..', '..');
 const WEATHER_KEY = 'wk-cli-live-0a1b2c3d4e5f';
 const OPENAI_KEY = 'sk-cli-openai-9f8e7d6c5b4a';
 
@@ -15,30 +13,17 @@ describe('locksmith tasks run (real CLI, real server, loopback fakes)', () => {
   let server: ServerProcess;
   let dir: string;
 
-  const cli = (args: string[], input = '') =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), ...args], {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: dir,
-          LOCKSMITH_URL: server.url,
-          LOCKSMITH_TOKEN: server.credentials.apiKey,
-          LOCKSMITH_CLI_FROM_SOURCE: '1',
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += String(c)));
-      child.stderr.on('data', (c) => (stderr += String(c)));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(input);
-    });
+  let sandbox: CliSandbox;
+  const cli = (args: string[], input = '') => sandbox.run(args, { cwd: dir, input });
 
   beforeAll(async () => {
     api = await startFakeHttp();
     dir = mkdtempSync(join(tmpdir(), 'locksmith-cli-tasks-'));
-    server = await startServerProcess(join(dir, 'data'), { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1`, LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8' });
+    server = await startServerProcess({
+      dataDir: join(dir, 'data'),
+      env: { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1`, LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8' },
+    });
+    sandbox = new CliSandbox({ LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.apiKey });
     const weatherFile = join(dir, 'weather.txt');
     writeFileSync(weatherFile, WEATHER_KEY);
     expect((await cli(['secrets', 'create', '--name', 'weather_api_key', '--value-file', weatherFile])).code).toBe(0);
@@ -49,6 +34,7 @@ describe('locksmith tasks run (real CLI, real server, loopback fakes)', () => {
 
   afterAll(async () => {
     await server?.stop();
+    sandbox?.remove();
     await api?.close();
     rmSync(dir, { recursive: true, force: true });
   });

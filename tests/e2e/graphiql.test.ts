@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { type ServerProcess, startServerProcess } from '../support/processes';
 
 const CHROMIUM = process.env.LOCKSMITH_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT_DIR = join(__dirname, '..', '..', 'test-output');
@@ -17,7 +17,7 @@ if (!haveChromium) {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'locksmith-graphiql-'));
-    server = await startServerProcess(dataDir);
+    server = await startServerProcess({ dataDir });
     const created = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${server.credentials.apiKey}` },

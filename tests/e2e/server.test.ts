@@ -1,10 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess } from '../support/server-process';
+import { runServerToExit, startServerProcess } from '../support/processes';
 
-const ROOT = join(__dirname, '..', '..');
 const VALUE = 'sk-e2e-distinctive-value-7f3a9c';
 
 async function gql(url: string, token: string, query: string) {
@@ -24,7 +22,7 @@ describe('the server process (npm start)', () => {
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('bootstraps on a fresh data dir, reuses everything on restart, stops on SIGTERM, and keeps values out of files and logs', async () => {
-    const first = await startServerProcess(dataDir);
+    const first = await startServerProcess({ dataDir });
     expect(first.output()).toContain(first.credentials.apiKey);
     expect(first.output()).toContain(first.credentials.adminToken);
     expect(statSync(join(dataDir, 'master-keys.json')).mode & 0o777).toBe(0o600);
@@ -38,7 +36,7 @@ describe('the server process (npm start)', () => {
     expect(await first.stop('SIGTERM')).toBe(0);
     expect(first.output()).toContain('shutting down');
 
-    const second = await startServerProcess(dataDir);
+    const second = await startServerProcess({ dataDir });
     try {
       expect(second.credentials).toEqual(first.credentials);
       const again = await gql(second.url, second.credentials.apiKey, '{ secret(name: "e2e_key") { value version } }');
@@ -56,13 +54,7 @@ describe('the server process (npm start)', () => {
   }, 90_000);
 
   it('refuses to start in production without an admin token or a master key, with a clear message', () => {
-    const run = (env: Record<string, string>) =>
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'src', 'server.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'production', LOCKSMITH_DATA_DIR: dataDir, LOCKSMITH_PORT: '0', ...env },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+    const run = (env: Record<string, string>) => runServerToExit(dataDir, { NODE_ENV: 'production', ...env });
     const noAdmin = run({});
     expect(noAdmin.status).toBe(78);
     expect(noAdmin.stderr).toContain('LOCKSMITH_ADMIN_TOKEN is required in production');
@@ -78,10 +70,13 @@ describe('the server process (npm start)', () => {
 
   it('serves no GraphiQL and prints no credentials in production', async () => {
     const adminToken = 'a'.repeat(40);
-    const server = await startServerProcess(dataDir, {
-      NODE_ENV: 'production',
-      LOCKSMITH_ADMIN_TOKEN: adminToken,
-      LOCKSMITH_MASTER_KEYS: `prod1:${Buffer.alloc(32, 7).toString('base64')}`,
+    const server = await startServerProcess({
+      dataDir,
+      env: {
+        NODE_ENV: 'production',
+        LOCKSMITH_ADMIN_TOKEN: adminToken,
+        LOCKSMITH_MASTER_KEYS: `prod1:${Buffer.alloc(32, 7).toString('base64')}`,
+      },
     });
     try {
       const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });

@@ -1,3 +1,4 @@
+import { SecretService } from '../../src/secrets/service';
 import { DATABASE_KINDS } from '../support/databases';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -91,8 +92,25 @@ describe.each(DATABASE_KINDS)('concurrent writes on %s', (kind) => {
     await t.graphql(token, `mutation { createSecret(input: { name: "popular", value: "popular-value" }) { __typename } }`);
     const before = await t.graphql(token, `{ auditEvents(first: 500, filter: { actions: ["secret.reveal"], secretName: "popular" }) { edges { node { seq } } } }`);
     expect(before.body.data.auditEvents.edges).toHaveLength(0);
-    const reads = await Promise.all(Array.from({ length: 30 }, () => t.graphql(token, `{ secret(name: "popular") { value } }`)));
+    // Every reveal-record transaction, with how many records it carried.
+    const commits: number[] = [];
+    const proto = SecretService.prototype as unknown as { commitReveals(developerId: string, records: unknown[]): Promise<void> };
+    const original = proto.commitReveals;
+    const spy = jest.spyOn(proto, 'commitReveals').mockImplementation(function (this: unknown, developerId, records) {
+      commits.push(records.length);
+      return original.call(this, developerId, records);
+    });
+    let reads;
+    try {
+      reads = await Promise.all(Array.from({ length: 30 }, () => t.graphql(token, `{ secret(name: "popular") { value } }`)));
+    } finally {
+      spy.mockRestore();
+    }
     expect(reads.every((r) => r.body.data.secret.value === 'popular-value')).toBe(true);
+    // Batched: fewer transactions than reveals, together carrying every record (one each would be 30 of 1).
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(commits.length).toBeLessThan(30);
+    expect(Math.max(...commits)).toBeGreaterThan(1);
     const after = await t.graphql(token, `{ auditEvents(first: 500, filter: { actions: ["secret.reveal"], secretName: "popular" }) { edges { node { requestId } } } }`);
     const requestIds = after.body.data.auditEvents.edges.map((e: any) => e.node.requestId);
     expect(new Set(requestIds).size).toBe(30);

@@ -9,11 +9,11 @@
  */
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
 import { CREATE_SECRET, createSecret, leaksIn, mutate, query, type Recorded, record, reveal, updateSecret } from '../support/integration';
-import { type KeyProviderBackend, startKeyProviderBackend } from '../support/key-provider-backends';
+import { type KeyProviderBackend, REMOTE_KEY_PROVIDER_KINDS, startKeyProviderBackend } from '../support/key-provider-backends';
 import { ROTATE_DATA_KEY } from '../support/key-rotation';
 import { startTestApp } from '../support/test-app';
 
-const cases = DATABASE_KINDS.flatMap((db) => (['aws-kms', 'vault-transit'] as const).map((p) => [db, p] as const));
+const cases = DATABASE_KINDS.flatMap((db) => REMOTE_KEY_PROVIDER_KINDS.map((p) => [db, p] as const));
 
 describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, provider) => {
   let db: TestDatabase;

@@ -16,8 +16,8 @@ import { loadKeyProvider } from '../../src/crypto/load-provider';
 import type { RewrapProgress } from '../../src/ops/progress';
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
 import { createApiKey, createSecret, mutate, query, updateSecret } from '../support/integration';
-import { startKeyProviderBackend, TEST_KEY_PROVIDER_KINDS, type TestKeyProviderKind } from '../support/key-provider-backends';
-import { ciphertexts, dataKeyRows, expectAllReadable, populate, ROTATE_DATA_KEY, rootKey } from '../support/key-rotation';
+import { type KeyProviderBackend, startKeyProviderBackend, TEST_KEY_PROVIDER_KINDS, type TestKeyProviderKind } from '../support/key-provider-backends';
+import { ciphertexts, dataKeyRows, expectAllReadable, populate, ROTATE_DATA_KEY } from '../support/key-rotation';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const DESTROY_VERSION = `mutation($input: DestroySecretVersionInput!) { r: destroySecretVersion(input: $input) {
@@ -108,14 +108,14 @@ const rewrapCases = DATABASE_KINDS.flatMap((db) => TEST_KEY_PROVIDER_KINDS.map((
 
 describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (kind: DatabaseKind, provider: TestKeyProviderKind) => {
   let db: TestDatabase;
-  let root: Awaited<ReturnType<typeof rootKey>>;
+  let root: KeyProviderBackend;
   let population: Awaited<ReturnType<typeof populate>>;
   let late: Awaited<ReturnType<typeof populate>>;
-  const start = () => startTestApp(kind, { database: db, env: root.env() });
+  const start = () => startTestApp(kind, { database: db, env: root.env });
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    root = await rootKey(provider);
+    root = await startKeyProviderBackend(provider);
     const t = await start();
     try {
       population = await populate(t, 'early');
@@ -129,9 +129,9 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
   });
 
   it('moves every data key under the newest root key, resumably and idempotently, without touching a value', async () => {
-    const oldRef = root.currentRef();
-    await root.rotate();
-    expect(root.currentRef()).not.toBe(oldRef);
+    const oldRef = root.currentKeyRef();
+    await root.rotateRootKey();
+    expect(root.currentKeyRef()).not.toBe(oldRef);
     const t = await start();
     try {
       // Before the rewrap: old data keys still unwrap, new ones are under the new root key.
@@ -139,8 +139,8 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
       late = await populate(t, 'late', 1, 2);
       const rows = await dataKeyRows(t);
       const byDev = (id: string) => rows.filter((k) => k.developer_id === id);
-      expect(byDev(late[0]!.id).every((k) => k.key_ref === root.currentRef())).toBe(true);
-      const stale = rows.filter((k) => k.key_ref !== root.currentRef());
+      expect(byDev(late[0]!.id).every((k) => k.key_ref === root.currentKeyRef())).toBe(true);
+      const stale = rows.filter((k) => k.key_ref !== root.currentKeyRef());
       expect(stale.length).toBe(4); // 3 early developers, one of them with 2 generations
       const sealed = await ciphertexts(t);
 
@@ -157,7 +157,7 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
       });
       expect(interrupted).toMatchObject({ aborted: true, rewrapped: 2, failed: 0, provider: t.app.provider.name });
       expect(seen[0]!.total).toBe(rows.length);
-      expect((await dataKeyRows(t)).filter((k) => k.key_ref !== root.currentRef())).toHaveLength(2);
+      expect((await dataKeyRows(t)).filter((k) => k.key_ref !== root.currentKeyRef())).toHaveLength(2);
 
       // Resumed: the rest, the rows already done are skipped.
       const resumed = await t.app.ops.rewrapDataKeys({ batchSize: 2 });
@@ -169,7 +169,7 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
       expect(again).toMatchObject({ rewrapped: 0, current: rows.length, failed: 0 });
 
       const after = await dataKeyRows(t);
-      expect(after.map((k) => k.key_ref)).toEqual(after.map(() => root.currentRef()));
+      expect(after.map((k) => k.key_ref)).toEqual(after.map(() => root.currentKeyRef()));
       expect(after.filter((k) => stale.some((s) => s.id === k.id)).every((k) => k.rewrapped_at !== null)).toBe(true);
       expect(after.map((k) => k.id)).toEqual(rows.map((k) => k.id));
       // Data keys were re-wrapped, not replaced: every sealed value is byte for byte as before.
@@ -181,7 +181,7 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
   });
 
   it('with the old root key retired, every value still reads (from a cold cache)', async () => {
-    await root.retireOld();
+    await root.retireOldRootKeys();
     const t = await start();
     try {
       const checked = await expectAllReadable(t, [...population, ...late]);
@@ -195,8 +195,8 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
 
 describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transit on %s', (kind: DatabaseKind) => {
   let db: TestDatabase;
-  let kms: Awaited<ReturnType<typeof startKeyProviderBackend>>;
-  let vault: Awaited<ReturnType<typeof startKeyProviderBackend>>;
+  let kms: KeyProviderBackend;
+  let vault: KeyProviderBackend;
   const local = { LOCKSMITH_MASTER_KEYS: `mk-local:${Buffer.alloc(32, 7).toString('base64')}` };
   const everyone: Awaited<ReturnType<typeof populate>> = [];
   const start = (env: Record<string, string>) => startTestApp(kind, { database: db, env });

@@ -140,7 +140,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
   });
 
   it('Ctrl-C stops a rewrap between two rows; running it again finishes the move', async () => {
-    vault.vault!.latencyMs = 100; // every Vault call slow, so the run is still going when interrupted
+    vault.setLatency(100); // every Vault call slow, so the run is still going when interrupted
     const env = server({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' });
     try {
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), 'keys', 'rewrap', '--batch', '2'], {
@@ -170,7 +170,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
       expect(rest.code).toBe(0);
       expect(JSON.parse(rest.stdout)).toMatchObject({ rewrapped: 7 - moved, current: moved, failed: 0, from: { 'aws-kms': 7 - moved } });
     } finally {
-      vault.vault!.latencyMs = 0;
+      vault.setLatency(0);
     }
     const t = await app({ ...vault.env });
     try {

@@ -18,11 +18,15 @@ describe('operations endpoints', () => {
 
   it('/readyz reports an unreachable database with 503', async () => {
     const other = await startTestApp('sqlite');
-    await other.app.db.destroy();
-    const ready = await other.app.yoga.fetch('http://locksmith.test/readyz');
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { database: 'unavailable', keyProvider: 'ok' } });
-    await other.db.drop();
+    try {
+      await other.app.db.destroy();
+      const ready = await other.app.yoga.fetch('http://locksmith.test/readyz');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { database: 'unavailable', keyProvider: 'ok' } });
+    } finally {
+      // Closes the rest of the app (yoga, key providers) and drops its database.
+      await other.close();
+    }
   });
 
   it('/metrics exposes Prometheus counters without tenant data', async () => {

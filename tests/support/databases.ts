@@ -12,7 +12,24 @@ import type { DatabaseConfig } from '../../src/config';
  */
 export type DatabaseKind = 'sqlite' | 'mysql';
 
-export const DATABASE_KINDS: DatabaseKind[] = ['sqlite', 'mysql'];
+const ALL_DATABASE_KINDS: readonly DatabaseKind[] = ['sqlite', 'mysql'];
+
+/**
+ * The databases the suite runs over: LOCKSMITH_TEST_DATABASES (comma-separated, e.g. `sqlite`
+ * to run without MariaDB), default both.
+ */
+export function testDatabaseKinds(env: Readonly<Record<string, string | undefined>> = process.env): DatabaseKind[] {
+  const listed = (env.LOCKSMITH_TEST_DATABASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (listed.length === 0) return [...ALL_DATABASE_KINDS];
+  for (const kind of listed) {
+    if (!(ALL_DATABASE_KINDS as readonly string[]).includes(kind)) {
+      throw new Error(`LOCKSMITH_TEST_DATABASES: "${kind}" is not one of ${ALL_DATABASE_KINDS.join(', ')}`);
+    }
+  }
+  return ALL_DATABASE_KINDS.filter((kind) => listed.includes(kind));
+}
+
+export const DATABASE_KINDS: readonly DatabaseKind[] = testDatabaseKinds();
 
 export interface TestDatabase {
   readonly kind: DatabaseKind;
@@ -39,13 +56,21 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
       },
     };
   }
-  const name = `ls_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  return createMysqlDatabase(dataDir, 'ls_test', 'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
+}
+
+/**
+ * A fresh database on the test MariaDB. `options` follow CREATE DATABASE: empty is what an
+ * operator gets from a plain CREATE DATABASE (the server's default collation).
+ */
+export async function createMysqlDatabase(dataDir: string, prefix: string, options: string): Promise<TestDatabase> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = await createConnection(MYSQL_SERVER_URL);
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  await admin.query(`CREATE DATABASE \`${name}\` ${options}`);
   await admin.end();
   const url = `${MYSQL_SERVER_URL.replace(/\/$/, '')}/${name}`;
   return {
-    kind,
+    kind: 'mysql',
     config: { kind: 'mysql', url, poolSize: 5 },
     location: url,
     dataDir,

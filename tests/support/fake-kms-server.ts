@@ -20,6 +20,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultSwitch, RequestCounter } from './fault-switch';
 import { createLoopbackServer } from './loopback-server';
 
 export type KmsOperation =
@@ -63,14 +64,6 @@ export interface FakeKmsRequest {
   readonly operation: string;
   readonly body: Record<string, unknown>;
   readonly accessKeyId: string | undefined;
-}
-
-type FaultAction = { kind: 'error'; status: number; type: string; message: string } | { kind: 'drop' };
-
-interface Fault {
-  remaining: number;
-  readonly operations: ReadonlySet<string> | undefined;
-  readonly action: FaultAction;
 }
 
 export interface FakeKmsServer {
@@ -148,9 +141,9 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
   const accountId = options.accountId ?? '111122223333';
   const keys = new Map<string, FakeKey>();
   const aliases = new Map<string, string>();
-  const counts = new Map<string, number>();
+  const counts = new RequestCounter<string>();
   const requests: FakeKmsRequest[] = [];
-  let faults: Fault[] = [];
+  const faults = new FaultSwitch<string, { status: number; type: string; message: string }>();
 
   const arnPrefix = `arn:aws:kms:${region}:${accountId}:`;
 
@@ -330,14 +323,6 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
     },
   };
 
-  function takeFault(operation: string): FaultAction | undefined {
-    const fault = faults.find((f) => f.remaining > 0 && (!f.operations || f.operations.has(operation)));
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    faults = faults.filter((f) => f.remaining > 0);
-    return fault.action;
-  }
-
   function respond(res: ServerResponse, status: number, payload: unknown): void {
     const send = (): void => {
       if (res.destroyed || res.writableEnded) return;
@@ -354,7 +339,7 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
   function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : '';
-    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    counts.record(operation);
     const authorization = String(req.headers.authorization ?? '');
     const accessKeyId = /Credential=([^/]+)\//.exec(authorization)?.[1];
     let body: Record<string, unknown> = {};
@@ -366,7 +351,7 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
     }
     requests.push({ operation, body, accessKeyId });
 
-    const fault = takeFault(operation);
+    const fault = faults.take(operation);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
       return;
@@ -421,35 +406,22 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
       const key = findKey(id);
       return { keyId: key.keyId, arn: key.arn };
     },
-    count(operation) {
-      if (operation) return counts.get(operation) ?? 0;
-      let total = 0;
-      for (const n of counts.values()) total += n;
-      return total;
-    },
+    count: (operation) => counts.count(operation),
     resetCounters() {
-      counts.clear();
+      counts.reset();
       requests.length = 0;
     },
     latencyMs: 0,
     failNext(count, opts = {}) {
       const status = opts.status ?? 500;
       const type = opts.type ?? (status === 503 ? 'ServiceUnavailableException' : 'KMSInternalException');
-      faults.push({ remaining: count, operations: opts.operations && new Set(opts.operations), action: { kind: 'error', status, type, message: 'injected failure' } });
+      faults.add(count, opts.operations, { kind: 'error', status, type, message: 'injected failure' });
     },
     throttleNext(count, operations) {
-      faults.push({
-        remaining: count,
-        operations: operations && new Set(operations),
-        action: { kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' },
-      });
+      faults.add(count, operations, { kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' });
     },
     errorNext(count, type, opts = {}) {
-      faults.push({
-        remaining: count,
-        operations: opts.operations && new Set(opts.operations),
-        action: { kind: 'error', status: opts.status ?? 400, type, message: opts.message ?? 'injected error' },
-      });
+      faults.add(count, opts.operations, { kind: 'error', status: opts.status ?? 400, type, message: opts.message ?? 'injected error' });
     },
     wrongKeyNext(count) {
       server.errorNext(count, 'IncorrectKeyException', {
@@ -461,10 +433,10 @@ export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKm
       server.errorNext(count, 'InvalidCiphertextException', { operations: ['Decrypt', 'ReEncrypt'], message: '' });
     },
     dropNext(count, operations) {
-      faults.push({ remaining: count, operations: operations && new Set(operations), action: { kind: 'drop' } });
+      faults.add(count, operations, { kind: 'drop' });
     },
     clearFaults() {
-      faults = [];
+      faults.clear();
       server.latencyMs = 0;
     },
     stop: loopback.stop,

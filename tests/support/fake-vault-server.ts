@@ -20,6 +20,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultSwitch, RequestCounter } from './fault-switch';
 import { createLoopbackServer } from './loopback-server';
 
 export type VaultEndpoint = 'datakey' | 'encrypt' | 'decrypt' | 'rewrap' | 'keys' | 'rotate' | 'config' | 'other';
@@ -45,14 +46,6 @@ interface TransitKey {
   /** versions[0] is version 1. */
   readonly versions: Array<{ key: Buffer; createdAt: Date }>;
   minDecryptionVersion: number;
-}
-
-type FaultAction = { kind: 'error'; status: number; errors: string[]; retryAfter?: string } | { kind: 'drop' };
-
-interface Fault {
-  remaining: number;
-  readonly endpoints: ReadonlySet<VaultEndpoint> | undefined;
-  readonly action: FaultAction;
 }
 
 export interface FakeVaultServer {
@@ -117,10 +110,10 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
   const token = options.token ?? `hvs.${randomBytes(18).toString('base64url')}`;
   const mount = (options.mount ?? 'transit').replace(/^\/+|\/+$/g, '');
   const keys = new Map<string, TransitKey>();
-  const counts = new Map<VaultEndpoint, number>();
+  const counts = new RequestCounter<VaultEndpoint>();
   const requests: FakeVaultRequest[] = [];
   const namespacesSeen: Array<string | undefined> = [];
-  let faults: Fault[] = [];
+  const faults = new FaultSwitch<VaultEndpoint, { status: number; errors: string[]; retryAfter?: string }>();
 
   function getKey(name: string): TransitKey {
     const key = keys.get(name);
@@ -259,14 +252,6 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
     return 'other';
   }
 
-  function takeFault(endpoint: VaultEndpoint): FaultAction | undefined {
-    const fault = faults.find((f) => f.remaining > 0 && (!f.endpoints || f.endpoints.has(endpoint)));
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    faults = faults.filter((f) => f.remaining > 0);
-    return fault.action;
-  }
-
   function respond(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
     const send = (): void => {
       if (res.destroyed || res.writableEnded) return;
@@ -290,7 +275,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
     const inMount = url.pathname.startsWith('/v1/') && full.startsWith(`${mount}/`);
     const path = inMount ? full.slice(mount.length + 1) : full;
     const endpoint = inMount ? endpointOf(path) : 'other';
-    counts.set(endpoint, (counts.get(endpoint) ?? 0) + 1);
+    counts.record(endpoint);
     let body: Record<string, unknown> = {};
     try {
       body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
@@ -300,7 +285,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
     }
     requests.push({ method, path: url.pathname, endpoint, namespace, body });
 
-    const fault = takeFault(endpoint);
+    const fault = faults.take(endpoint);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
       return;
@@ -340,9 +325,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
 
   const loopback = createLoopbackServer(handle);
 
-  const addFault = (count: number, endpoints: VaultEndpoint[] | undefined, action: FaultAction): void => {
-    faults.push({ remaining: count, endpoints: endpoints && new Set(endpoints), action });
-  };
+  const addFault = faults.add.bind(faults);
 
   const server: FakeVaultServer = {
     get address() {
@@ -373,14 +356,9 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
     latestVersion(name) {
       return keys.get(name)?.versions.length ?? 0;
     },
-    count(endpoint) {
-      if (endpoint) return counts.get(endpoint) ?? 0;
-      let total = 0;
-      for (const n of counts.values()) total += n;
-      return total;
-    },
+    count: (endpoint) => counts.count(endpoint),
     resetCounters() {
-      counts.clear();
+      counts.reset();
       requests.length = 0;
       namespacesSeen.length = 0;
     },
@@ -410,7 +388,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
       addFault(count, endpoints, { kind: 'drop' });
     },
     clearFaults() {
-      faults = [];
+      faults.clear();
       server.latencyMs = 0;
     },
     stop: loopback.stop,

@@ -4,31 +4,14 @@
  * value and token a test sent or received so a test can prove none of them reached a log line.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../src/clock';
 import type { DatabaseKind } from './databases';
 import { startTestApp, type TestApp, type TestAppOptions } from './test-app';
+
+export { TestClock } from './test-clock';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const ALL_SCOPES = ['secrets:read', 'secrets:reveal', 'secrets:write', 'tasks:run', 'audit:read', 'keys:manage'] as const;
-
-/** Time that moves only when a test says so. Starts at the real time so dates look normal. */
-export class TestClock implements Clock {
-  ms: number;
-  constructor(start = Date.now()) {
-    // Whole seconds: DateTime round trips are then exact whatever the serializer does with millis.
-    this.ms = Math.floor(start / 1000) * 1000;
-  }
-  now(): number {
-    return this.ms;
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-  iso(offsetMs = 0): string {
-    return new Date(this.ms + offsetMs).toISOString();
-  }
-}
 
 /** Strings shorter than this are too common to look for in logs or database files. */
 const MIN_SENSITIVE_LENGTH = 8;

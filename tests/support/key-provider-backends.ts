@@ -1,20 +1,67 @@
 /**
- * The backend behind each built-in key provider, for tests: nothing for `local`, a loopback
- * fake KMS or Vault (real wire protocol, real encryption) for the remote ones, with the env
- * that points the plugin at it. `LOCKSMITH_TEST_KEY_PROVIDER=local|aws-kms|vault-transit`
- * picks the one tests/support/test-app.ts uses by default, so the integration suite runs
- * unchanged over every provider.
+ * The registry of test backends: one descriptor per key provider, saying how tests start what
+ * the provider talks to (nothing for `local`; a loopback fake KMS or Vault speaking the real wire
+ * protocol and really encrypting for the remote ones), the environment that points the plugin at
+ * it, how to rotate and retire its root key, and its fault controls. Adding a key provider to the
+ * suite is one file in tests/support/backends/ and one line here (docs/adding-a-key-provider.md).
+ *
+ * `LOCKSMITH_TEST_KEY_PROVIDER=<kind>` picks the one tests/support/test-app.ts uses by default,
+ * so the provider-dependent integration files run unchanged over every provider
+ * (`npm run test:providers`).
  */
-import { randomBytes } from 'node:crypto';
-import { type FakeKmsServer, startFakeKms } from './fake-kms-server';
-import { type FakeVaultServer, startFakeVault } from './fake-vault-server';
+import { awsKmsBackend } from './backends/aws-kms';
+import { localBackend } from './backends/local';
+import { vaultTransitBackend } from './backends/vault-transit';
 
-export type TestKeyProviderKind = 'local' | 'aws-kms' | 'vault-transit';
+/** What a test can do with the backend of its key provider, whichever provider it is. */
+export interface KeyProviderBackend {
+  readonly kind: TestKeyProviderKind;
+  /** Settings for the plugin (LOCKSMITH_KEY_PROVIDER included), as of now: root rotation may change them. */
+  readonly env: Record<string, string>;
+  /** Requests the backend received (0 for local). */
+  requestCount(): number;
+  /** Unwrap (decrypt) requests the backend received (0 for local). */
+  unwrapRequestCount(): number;
+  /** Added to every answer (no-op for local). */
+  setLatency(ms: number): void;
+  /** Outage: connections refused until start(); keys are kept. No-ops for local. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Makes a new root key (version) the one new wrappings use. */
+  rotateRootKey(): Promise<void>;
+  /** key_ref every data key has once rewrapped under the newest root key. */
+  currentKeyRef(): string;
+  /** Takes the root keys before the newest out of use: data keys still under them no longer unwrap. */
+  retireOldRootKeys(): Promise<void>;
+  close(): Promise<void>;
+}
 
-export const TEST_KEY_PROVIDER_KINDS: readonly TestKeyProviderKind[] = ['local', 'aws-kms', 'vault-transit'];
+export interface BackendOptions {
+  /** Per-attempt timeout and attempts given to the plugin (fast failure in outage tests). */
+  readonly timeoutMs?: number;
+  readonly maxAttempts?: number;
+}
 
-// The SDK's one-time "Node 22 needed after 2027" notice is for operators, not test output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+export interface TestBackendDescriptor {
+  /** The provider name, as in LOCKSMITH_KEY_PROVIDER. */
+  readonly kind: string;
+  /** Talks to a server: outages, latency and request counts mean something. */
+  readonly remote: boolean;
+  start(options: BackendOptions): Promise<KeyProviderBackend>;
+}
+
+const REGISTRY = {
+  local: localBackend,
+  'aws-kms': awsKmsBackend,
+  'vault-transit': vaultTransitBackend,
+} as const satisfies Record<string, TestBackendDescriptor>;
+
+export type TestKeyProviderKind = keyof typeof REGISTRY;
+
+export const TEST_KEY_PROVIDER_KINDS = Object.keys(REGISTRY) as TestKeyProviderKind[];
+
+/** The providers behind a server, for outage and wire-level tests. */
+export const REMOTE_KEY_PROVIDER_KINDS = TEST_KEY_PROVIDER_KINDS.filter((kind) => REGISTRY[kind].remote);
 
 /** The provider the integration suite runs over (LOCKSMITH_TEST_KEY_PROVIDER, default local). */
 export function testKeyProvider(env: Readonly<Record<string, string | undefined>> = process.env): TestKeyProviderKind {
@@ -25,80 +72,6 @@ export function testKeyProvider(env: Readonly<Record<string, string | undefined>
   return chosen as TestKeyProviderKind;
 }
 
-export interface KeyProviderBackend {
-  readonly kind: TestKeyProviderKind;
-  /** Settings for the plugin (LOCKSMITH_KEY_PROVIDER included). */
-  readonly env: Record<string, string>;
-  /** The fake behind a remote provider, for fault injection and request counts. */
-  readonly kms?: FakeKmsServer;
-  readonly vault?: FakeVaultServer;
-  /** Requests the backend received (0 for local). */
-  requestCount(): number;
-  /** Outage: connections refused until start(); keys are kept. No-ops for local. */
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface BackendOptions {
-  /** Per-attempt timeout and attempts given to the plugin (fast failure in outage tests). */
-  readonly timeoutMs?: number;
-  readonly maxAttempts?: number;
-}
-
-export async function startKeyProviderBackend(kind: TestKeyProviderKind, options: BackendOptions = {}): Promise<KeyProviderBackend> {
-  const timeoutMs = String(options.timeoutMs ?? 2000);
-  const maxAttempts = String(options.maxAttempts ?? 3);
-  if (kind === 'aws-kms') {
-    const kms = await startFakeKms();
-    kms.createKey({ alias: 'alias/locksmith', description: 'locksmith test root key' });
-    return {
-      kind,
-      kms,
-      env: {
-        LOCKSMITH_KEY_PROVIDER: 'aws-kms',
-        LOCKSMITH_KMS_KEY_ID: 'alias/locksmith',
-        AWS_REGION: kms.region,
-        AWS_ACCESS_KEY_ID: 'AKIAFAKELOCKSMITHTEST',
-        AWS_SECRET_ACCESS_KEY: randomBytes(30).toString('base64'),
-        AWS_ENDPOINT_URL_KMS: kms.endpoint,
-        LOCKSMITH_KMS_TIMEOUT_MS: timeoutMs,
-        LOCKSMITH_KMS_MAX_ATTEMPTS: maxAttempts,
-        LOCKSMITH_KMS_RETRY_BASE_MS: '10',
-      },
-      requestCount: () => kms.count(),
-      stop: () => kms.stop(),
-      start: () => kms.start(),
-      close: () => kms.close(),
-    };
-  }
-  if (kind === 'vault-transit') {
-    const vault = await startFakeVault();
-    vault.createKey('locksmith', { derived: true });
-    return {
-      kind,
-      vault,
-      env: {
-        LOCKSMITH_KEY_PROVIDER: 'vault-transit',
-        VAULT_ADDR: vault.address,
-        VAULT_TOKEN: vault.token,
-        LOCKSMITH_TRANSIT_KEY: 'locksmith',
-        LOCKSMITH_VAULT_TIMEOUT_MS: timeoutMs,
-        LOCKSMITH_VAULT_MAX_ATTEMPTS: maxAttempts,
-        LOCKSMITH_VAULT_RETRY_BASE_MS: '10',
-      },
-      requestCount: () => vault.count(),
-      stop: () => vault.stop(),
-      start: () => vault.start(),
-      close: () => vault.close(),
-    };
-  }
-  return {
-    kind,
-    env: { LOCKSMITH_KEY_PROVIDER: 'local' },
-    requestCount: () => 0,
-    stop: async () => {},
-    start: async () => {},
-    close: async () => {},
-  };
+export function startKeyProviderBackend(kind: TestKeyProviderKind, options: BackendOptions = {}): Promise<KeyProviderBackend> {
+  return REGISTRY[kind].start(options);
 }

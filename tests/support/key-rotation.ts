@@ -1,13 +1,11 @@
 /**
  * Helpers for the key rotation tests: a population of developers, secrets and versions spread
- * over several data key generations, checks that every value of every version still reads, and
- * root-key rotation per provider (a new local master key, a KMS alias moved to a new key, a new
- * Vault transit key version), each with a way to retire the old root key afterwards.
+ * over several data key generations, and checks that every value of every version still reads.
+ * Root-key rotation per provider is each test backend's own (tests/support/backends/).
  */
 import { randomBytes } from 'node:crypto';
 import type { DataKeyRow } from '../../src/db/database';
 import { createSecret, mutate, query, updateSecret } from './integration';
-import { type KeyProviderBackend, startKeyProviderBackend, type TestKeyProviderKind } from './key-provider-backends';
 import type { TestApp } from './test-app';
 
 export const ROTATE_DATA_KEY = `mutation { r: rotateDataKey {
@@ -76,70 +74,4 @@ export async function dataKeyRows(t: TestApp): Promise<DataKeyRow[]> {
 export async function ciphertexts(t: TestApp): Promise<Map<string, string>> {
   const rows = await t.app.db.selectFrom('secret_versions').select(['secret_id', 'version', 'ciphertext', 'data_key_id']).execute();
   return new Map(rows.map((r) => [`${r.secret_id}/${r.version}`, `${r.data_key_id}:${r.ciphertext ? Buffer.from(r.ciphertext).toString('hex') : 'null'}`]));
-}
-
-/** A root key that can be rotated and whose old version can then be retired. */
-export interface RootKey {
-  readonly provider: TestKeyProviderKind;
-  readonly backend?: KeyProviderBackend;
-  /** The env for an app, as of now (local: the keyring changes with rotation). */
-  env(): Record<string, string>;
-  /** Makes a new root key (version) the one new wrappings use. */
-  rotate(): Promise<void>;
-  /** key_ref every data key has once rewrapped under the newest root key. */
-  currentRef(): string;
-  /** Takes the pre-rotation root key out of use: data keys still under it no longer unwrap. */
-  retireOld(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export async function rootKey(provider: TestKeyProviderKind): Promise<RootKey> {
-  if (provider === 'local') {
-    const keys = [{ id: 'mk-one', key: randomBytes(32).toString('base64') }];
-    return {
-      provider,
-      env: () => ({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: keys.map((k) => `${k.id}:${k.key}`).join(',') }),
-      async rotate() {
-        keys.push({ id: 'mk-two', key: randomBytes(32).toString('base64') });
-      },
-      currentRef: () => keys[keys.length - 1]!.id,
-      async retireOld() {
-        keys.splice(0, keys.length - 1);
-      },
-      close: async () => {},
-    };
-  }
-  const backend = await startKeyProviderBackend(provider);
-  if (provider === 'aws-kms') {
-    const kms = backend.kms!;
-    const first = kms.describe('alias/locksmith');
-    return {
-      provider,
-      backend,
-      env: () => backend.env,
-      async rotate() {
-        const next = kms.createKey({ description: 'rotated root key' });
-        kms.setAlias('alias/locksmith', next.keyId);
-      },
-      currentRef: () => kms.describe('alias/locksmith').arn,
-      async retireOld() {
-        kms.setKeyState(first.arn, 'Disabled');
-      },
-      close: () => backend.close(),
-    };
-  }
-  const vault = backend.vault!;
-  return {
-    provider,
-    backend,
-    env: () => backend.env,
-    async rotate() {
-      vault.rotate('locksmith');
-    },
-    currentRef: () => `locksmith:v${vault.latestVersion('locksmith')}`,
-    async retireOld() {
-      vault.setMinDecryptionVersion('locksmith', vault.latestVersion('locksmith'));
-    },
-    close: () => backend.close(),
-  };
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
-import { MYSQL_SERVER_URL, type TestDatabase } from './databases';
+import { createMysqlDatabase, type TestDatabase } from './databases';
 
 export type Row = Record<string, unknown>;
 
@@ -94,22 +94,5 @@ export function sqliteFiles(db: TestDatabase): Array<{ path: string; bytes: Buff
  * operator would create one, unlike createTestDatabase which asks for utf8mb4_bin.
  */
 export async function createMysqlDatabaseWithServerDefaults(): Promise<TestDatabase> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'locksmith-test-'));
-  const name = `ls_test_default_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = await createConnection(MYSQL_SERVER_URL);
-  await admin.query(`CREATE DATABASE \`${name}\``);
-  await admin.end();
-  const url = `${MYSQL_SERVER_URL.replace(/\/$/, '')}/${name}`;
-  return {
-    kind: 'mysql',
-    config: { kind: 'mysql', url, poolSize: 5 },
-    location: url,
-    dataDir,
-    async drop() {
-      const conn = await createConnection(MYSQL_SERVER_URL);
-      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await conn.end();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return createMysqlDatabase(mkdtempSync(join(tmpdir(), 'locksmith-test-')), 'ls_test_default', '');
 }

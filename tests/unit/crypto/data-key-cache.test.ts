@@ -11,6 +11,7 @@ import { KeyProviderSet } from '../../../src/crypto/key-provider-set';
 import { loadConfig } from '../../../src/config';
 import type { DataKeyRow } from '../../../src/db/database';
 import { KeyServiceUnavailableError } from '../../../src/errors';
+import { TestClock } from '../../support/test-clock';
 
 /** A LocalKeyProvider under another name, counting calls, optionally "down". */
 function counting(name: string): KeyProvider & { calls: Record<string, number>; down: boolean } {
@@ -117,11 +118,13 @@ describe('DataKeyService cache', () => {
     const setup = new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 60_000 });
     const a = await setup.current('dev-a');
     const b = await setup.current('dev-b');
-    const short = new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 30 });
+    const time = new TestClock();
+    const short = new DataKeyService(provider, repo, time, { maxEntries: 10, ttlMs: 30_000 });
     await short.get('dev-a', a.id);
+    time.advance(29_999);
     await short.get('dev-a', a.id);
     expect(provider.calls.unwrap).toBe(1);
-    await new Promise((r) => setTimeout(r, 60));
+    time.advance(2);
     await short.get('dev-a', a.id);
     expect(provider.calls.unwrap).toBe(2);
 

@@ -3,6 +3,7 @@ import { encodeEncryptionContext, type KeyProvider, KeyProviderError } from '../
 import { createKeyProvider, mapVaultError } from '../../../plugins/key-provider-vault-transit';
 import { type FakeVaultServer, startFakeVault } from '../../support/fake-vault-server';
 import { captureLogger, randomContext } from '../../contract/key-provider.contract';
+import { TestClock } from '../../support/test-clock';
 
 const KEY = 'unit-root';
 
@@ -22,8 +23,11 @@ function env(extra: Record<string, string | undefined> = {}): Record<string, str
   };
 }
 
+/** The plugin's cache clock: tests move it instead of sleeping past a TTL. */
+const clock = new TestClock();
+
 function make(extra: Record<string, string | undefined> = {}, logs: string[] = [], production = true): KeyProvider {
-  const provider = createKeyProvider({ env: env(extra), dataDir: '/nonexistent', production, logger: captureLogger(logs) });
+  const provider = createKeyProvider({ env: env(extra), dataDir: '/nonexistent', production, logger: captureLogger(logs), clock });
   providers.push(provider);
   return provider;
 }
@@ -50,8 +54,6 @@ function misconfigured(extra: Record<string, string | undefined>): KeyProviderEr
   }
   throw new Error('settings were accepted');
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   vault = await startFakeVault();
@@ -176,7 +178,10 @@ describe('isCurrent and latest_version', () => {
     const old = await provider.generateDataKey(context);
     vault.rotate('ttl-key');
     expect(provider.isCurrent(old.wrapped)).toBe(true); // cached latest_version: still 1
-    await sleep(150);
+    clock.advance(99);
+    await provider.unwrapDataKey(old.wrapped, context); // within the TTL: the cache stands
+    expect(provider.isCurrent(old.wrapped)).toBe(true);
+    clock.advance(2);
     await provider.unwrapDataKey(old.wrapped, context); // any call refreshes a stale cache
     expect(provider.isCurrent(old.wrapped)).toBe(false);
   });
@@ -232,7 +237,7 @@ describe('isCurrent and latest_version', () => {
     const provider = make({ LOCKSMITH_TRANSIT_KEY: 'flaky-info', LOCKSMITH_TRANSIT_KEY_INFO_TTL_MS: '50' }, logs);
     const context = randomContext();
     const generated = await provider.generateDataKey(context);
-    await sleep(80);
+    clock.advance(51);
     vault.failNext(10, { endpoints: ['keys'], status: 503 });
     expect((await provider.unwrapDataKey(generated.wrapped, context)).equals(generated.plaintext)).toBe(true);
     expect(logs.join('\n')).toContain('using cached');

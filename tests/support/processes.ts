@@ -1,0 +1,178 @@
+/**
+ * Real processes for end-to-end tests: the server (`src/server.ts`, what `npm start` runs) and
+ * the `locksmith` CLI binary, each started with a clean environment (nothing from the test
+ * runner's own LOCKSMITH_*, AWS_* or VAULT_* leaks in), the server on a port the OS picks (read
+ * back from its "listening" log line, so there is no free-port race).
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'locksmith.js');
+const SERVER = [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'src', 'server.ts')];
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/** The only variables a child gets from the runner: enough to find node, nothing that configures locksmith. */
+function baseEnv(home: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: home, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+}
+
+/** The server's environment: development mode, the data dir, port 0, info logs (the "listening" line), then `env`. */
+export function serverEnv(dataDir: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...baseEnv(dataDir),
+    NODE_ENV: 'development',
+    LOCKSMITH_DATA_DIR: dataDir,
+    LOCKSMITH_PORT: '0',
+    LOCKSMITH_LOG_LEVEL: 'info',
+    ...env,
+  };
+}
+
+export interface DevCredentials {
+  readonly adminToken: string;
+  readonly developerId: string;
+  readonly apiKey: string;
+}
+
+export interface ServerProcess {
+  /** Origin, e.g. http://127.0.0.1:43123 (the CLI adds /graphql). */
+  readonly url: string;
+  readonly dataDir: string;
+  /** The development-mode credentials from the data dir (a production server has none: reading them throws). */
+  readonly credentials: DevCredentials;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends `signal` (SIGKILL after 5 s) and resolves with the exit code; removes a data dir it created. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface ServerProcessOptions {
+  /** Default: a fresh temp dir, removed by stop(). */
+  readonly dataDir?: string;
+  readonly env?: Record<string, string>;
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
+}
+
+export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'locksmith-e2e-server-'));
+  const child = spawn(process.execPath, SERVER, { cwd: ROOT, env: serverEnv(dataDir, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += String(chunk)));
+  child.stderr.on('data', (chunk) => (out += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${out}`)), START_TIMEOUT_MS);
+      const onData = () => {
+        const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
+        if (!line) return;
+        cleanup();
+        resolve((JSON.parse(line) as { port: number }).port);
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        cleanup();
+        reject(new Error(`server ${describeExit(code, signal)} before listening:\n${out}`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.off('exit', onExit);
+      };
+      child.stdout.on('data', onData);
+      child.on('exit', onExit);
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const credentialsFile = join(dataDir, 'dev-credentials.json');
+  const credentials = existsSync(credentialsFile) ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as DevCredentials) : undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    get credentials(): DevCredentials {
+      if (!credentials) throw new Error('this server wrote no development credentials (production mode)');
+      return credentials;
+    },
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const force = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exited.finally(() => clearTimeout(force));
+      }
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      return exited;
+    },
+  };
+}
+
+/** The server run to completion (start-up refusals): its exit status and output. */
+export function runServerToExit(dataDir: string, env: Record<string, string>): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, SERVER, { cwd: ROOT, env: serverEnv(dataDir, env), encoding: 'utf8', timeout: START_TIMEOUT_MS });
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  /** Added to the sandbox's environment. */
+  readonly env?: Record<string, string>;
+  readonly input?: string | Buffer;
+  readonly cwd?: string;
+}
+
+/** A sandbox for CLI runs: its own HOME / XDG_CONFIG_HOME / cwd, so no real config or dev credentials leak in. */
+export class CliSandbox {
+  readonly home = mkdtempSync(join(tmpdir(), 'locksmith-e2e-home-'));
+  readonly xdgConfigHome = join(this.home, '.config');
+
+  constructor(private readonly defaults: Record<string, string> = {}) {}
+
+  run(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? this.home,
+      env: {
+        ...baseEnv(this.home),
+        XDG_CONFIG_HOME: this.xdgConfigHome,
+        // Test the source, not a dist/ a previous `npm run build` may have left behind.
+        LOCKSMITH_CLI_FROM_SOURCE: '1',
+        ...this.defaults,
+        ...options.env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.stdin.end(options.input ?? '');
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (code === null) reject(new Error(`locksmith ${args.join(' ')} ${describeExit(code, signal)}:\n${stdout}${stderr}`));
+        else resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  remove(): void {
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
