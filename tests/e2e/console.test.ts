@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type FakeHttp, startFakeHttp } from '../support/fake-http';
 import { type FakeIssuer, startFakeIssuer } from '../support/fake-jwks';
 import { type KeyProviderBackend, startKeyProviderBackend } from '../support/key-provider-backends';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { type ServerProcess, startServerProcess } from '../support/processes';
 
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core) against a real
@@ -57,7 +57,7 @@ describe('web console in production', () => {
   it('is served in production, and LOCKSMITH_CONSOLE=false turns it off', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'locksmith-console-prod-'));
     try {
-      const on = await startServerProcess(join(dir, 'on'), production);
+      const on = await startServerProcess({ dataDir: join(dir, 'on'), env: production });
       try {
         const page = await fetch(`${on.url}/console/`);
         expect(page.status).toBe(200);
@@ -67,7 +67,7 @@ describe('web console in production', () => {
       } finally {
         await on.stop();
       }
-      const off = await startServerProcess(join(dir, 'off'), { ...production, LOCKSMITH_CONSOLE: 'false' });
+      const off = await startServerProcess({ dataDir: join(dir, 'off'), env: { ...production, LOCKSMITH_CONSOLE: 'false' } });
       try {
         expect((await fetch(`${off.url}/console/`)).status).toBe(404);
         expect((await fetch(`${off.url}/healthz`)).status).toBe(200);
@@ -135,7 +135,7 @@ describe('web console in production', () => {
     mkdirSync(OUTPUT_DIR, { recursive: true });
     api = await startFakeHttp();
     dataDir = mkdtempSync(join(tmpdir(), 'locksmith-console-'));
-    server = await startServerProcess(dataDir, { LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8' });
+    server = await startServerProcess({ dataDir, env: { LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8' } });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -514,11 +514,14 @@ describe('web console in production', () => {
     issuer = await startFakeIssuer('locksmith');
     backend = await startKeyProviderBackend('aws-kms', { timeoutMs: 300, maxAttempts: 1 });
     dataDir = mkdtempSync(join(tmpdir(), 'locksmith-console-jwt-'));
-    server = await startServerProcess(dataDir, {
-      ...backend.env,
-      LOCKSMITH_JWT_ISSUER: issuer.issuer,
-      LOCKSMITH_JWT_JWKS_URL: issuer.jwksUrl,
-      LOCKSMITH_JWT_AUDIENCE: 'locksmith',
+    server = await startServerProcess({
+      dataDir,
+      env: {
+        ...backend.env,
+        LOCKSMITH_JWT_ISSUER: issuer.issuer,
+        LOCKSMITH_JWT_JWKS_URL: issuer.jwksUrl,
+        LOCKSMITH_JWT_AUDIENCE: 'locksmith',
+      },
     });
     const created = await fetch(`${server.url}/graphql`, {
       method: 'POST',
