@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GaleraCluster, galeraUnavailable, startGaleraCluster } from './galera';
-import { type ServerProcess, startServerProcess } from '../support/server-process';
+import { type ServerProcess, startServerProcess } from '../support/processes';
 
 jest.setTimeout(240_000);
 
@@ -94,14 +94,17 @@ describeCluster('three locksmith nodes on a 3-node Galera cluster', () => {
     const start = async (i: number) => {
       const dataDir = mkdtempSync(join(tmpdir(), `locksmith-cluster-node${i}-`));
       dataDirs.push(dataDir);
-      servers[i] = await startServerProcess(dataDir, {
-        NODE_ENV: 'production',
-        LOCKSMITH_DATABASE_URL: cluster!.databaseUrl(i, 'locksmith'),
-        LOCKSMITH_ADMIN_TOKEN: adminToken,
-        LOCKSMITH_KEY_PROVIDER: 'local',
-        LOCKSMITH_MASTER_KEYS: masterKey,
-        LOCKSMITH_NODE_ID: `node-${i}`,
-        LOCKSMITH_LOG_LEVEL: 'info',
+      servers[i] = await startServerProcess({
+        dataDir,
+        env: {
+          NODE_ENV: 'production',
+          LOCKSMITH_DATABASE_URL: cluster!.databaseUrl(i, 'locksmith'),
+          LOCKSMITH_ADMIN_TOKEN: adminToken,
+          LOCKSMITH_KEY_PROVIDER: 'local',
+          LOCKSMITH_MASTER_KEYS: masterKey,
+          LOCKSMITH_NODE_ID: `node-${i}`,
+          LOCKSMITH_LOG_LEVEL: 'info',
+        },
       });
     };
     // The first server applies the migrations (DDL is not transactional, and Galera replicates

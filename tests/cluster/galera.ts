@@ -13,7 +13,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, write
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { freePort } from '../support/server-process';
+import { freePort } from '../support/processes';
 
 export const GALERA_PROVIDER = '/usr/lib/libgalera_smm.so';
 

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { startServerProcess } from '../support/server-process';
-import { CliSandbox } from './helpers';
+import { CliSandbox, startServerProcess } from '../support/processes';
 
 /** `locksmith init`: production keys and admin token; writes nothing but the keyring it is asked for. */
 
@@ -71,7 +70,7 @@ describe('locksmith init', () => {
     expect(noFolder.code).toBe(2);
 
     const dataDir = join(cli.home, 'data');
-    const server = await startServerProcess(dataDir, env);
+    const server = await startServerProcess({ dataDir, env });
     try {
       const response = await fetch(`${server.url}/graphql`, {
         method: 'POST',

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { CliSandbox, ROOT, startServer, type ServerProcess } from './helpers';
+import { CliSandbox, ROOT, type ServerProcess, startServerProcess } from '../support/processes';
 
 /** `locksmith run`: a program with secrets as environment variables, through the real binary and server. */
 
@@ -11,7 +11,7 @@ const PROD_TOKEN = 'tok-run-e2e-prod-9f9f';
 
 let server: ServerProcess;
 let cli: CliSandbox;
-const asDev = () => ({ env: { LOCKSMITH_TOKEN: server.apiKey } });
+const asDev = () => ({ env: { LOCKSMITH_TOKEN: server.credentials.apiKey } });
 
 /** A child that prints a hash of the variables it was asked about (never the values), then exits with `code`. */
 function hashingChild(names: string[], code = 0): string[] {
@@ -27,7 +27,7 @@ function hashingChild(names: string[], code = 0): string[] {
 const expectedHash = (env: Record<string, string | null>) => createHash('sha256').update(JSON.stringify(env)).digest('hex');
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServerProcess({ env: { LOCKSMITH_GRAPHIQL: 'false' } });
   cli = new CliSandbox({ LOCKSMITH_URL: server.url });
   for (const [name, value, metadata] of [
     ['db_password', DB_PASSWORD, ['env=prod']],
@@ -102,7 +102,7 @@ describe('locksmith run', () => {
     const script = `process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(42); });
       console.log('ready ' + (process.env.API_KEY === ${JSON.stringify(API_KEY)})); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), 'run', '--secret', 'api_key=API_KEY', '--', process.execPath, '-e', script], {
-      env: { PATH: process.env.PATH ?? '', HOME: cli.home, LOCKSMITH_CLI_FROM_SOURCE: '1', LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.apiKey },
+      env: { PATH: process.env.PATH ?? '', HOME: cli.home, LOCKSMITH_CLI_FROM_SOURCE: '1', LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.apiKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

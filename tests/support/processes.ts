@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -118,6 +119,22 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
       return exited;
     },
   };
+}
+
+/**
+ * A port free at the time of asking, for child programs that cannot listen on 0 and report the
+ * port they got (MariaDB nodes of a test cluster). Our own server never needs it: it listens on
+ * port 0 and says where.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 /** The server run to completion (start-up refusals): its exit status and output. */
