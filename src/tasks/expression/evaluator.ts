@@ -343,6 +343,7 @@ class Evaluator {
         if (typeof seq === 'string') {
           if (seq === '' || n === 0) return '';
           this.budget.checkString(seq.length * n, at);
+          this.budget.tick(seq.length * n, at);
           return seq.repeat(n);
         }
         if (isList(seq)) {
@@ -411,7 +412,7 @@ class Evaluator {
   private contains(container: Value, item: Value, at: number): boolean {
     if (typeof container === 'string') {
       if (typeof item !== 'string') this.fail(`'in <string>' requires a string on the left, not '${typeName(item)}'`, 'type', at);
-      this.budget.tick(container.length >> 4, at);
+      this.budget.tick(container.length, at);
       return container.includes(item as string);
     }
     if (isList(container)) return container.some((v) => pyEquals(this.admitAt(v, at), item, this.budget, at));

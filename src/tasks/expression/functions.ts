@@ -67,6 +67,12 @@ function items(ctx: CallContext, v: Value | undefined): Value[] {
   return fail(ctx, `'${typeName(v ?? null)}' object is not iterable`);
 }
 
+/** Charges the budget one unit per item of a list a built-in walks. */
+function counted(ctx: CallContext, values: Value[]): Value[] {
+  ctx.budget.tick(values.length, ctx.at);
+  return values;
+}
+
 function codePoints(ctx: CallContext, s: string): string[] {
   ctx.budget.tick(s.length, ctx.at);
   return Array.from(s);
@@ -140,8 +146,8 @@ function joinStrings(ctx: CallContext, separator: string, values: Value[]): stri
     if (typeof v !== 'string') fail(ctx, `${ctx.name}(): item ${i} must be a string, not '${typeName(v)}' (use str())`);
     total += (v as string).length;
   });
-  ctx.budget.tick(values.length, ctx.at);
   ctx.budget.checkString(total, ctx.at);
+  ctx.budget.tick(values.length + total, ctx.at);
   return (values as string[]).join(separator);
 }
 
@@ -169,8 +175,9 @@ function affixImpl(which: 'start' | 'end'): Impl {
   return (ctx, [s, affix]) => {
     const text = str(ctx, s);
     const options = isList(affix) ? affix : [affix];
+    ctx.budget.tick(options.length, ctx.at);
     return options.some((a) => {
-      const p = str(ctx, a ?? null, 'prefix');
+      const p = scan(ctx, str(ctx, a ?? null, 'prefix'));
       return which === 'start' ? text.startsWith(p) : text.endsWith(p);
     });
   };
@@ -208,8 +215,14 @@ const capitalizeImpl: Impl = (ctx, [s]) => {
   return built(ctx, first.toUpperCase() + rest.join('').toLowerCase());
 };
 
-const lowerImpl: Impl = (ctx, [s]) => built(ctx, str(ctx, s).toLowerCase());
-const upperImpl: Impl = (ctx, [s]) => built(ctx, str(ctx, s).toUpperCase());
+/** Charges the budget for a pass over `s`: every built-in pays for the size of what it reads. */
+function scan(ctx: CallContext, s: string): string {
+  ctx.budget.tick(s.length, ctx.at);
+  return s;
+}
+
+const lowerImpl: Impl = (ctx, [s]) => built(ctx, scan(ctx, str(ctx, s)).toLowerCase());
+const upperImpl: Impl = (ctx, [s]) => built(ctx, scan(ctx, str(ctx, s)).toUpperCase());
 
 // ---- numbers ------------------------------------------------------------------------------
 
@@ -240,6 +253,7 @@ function extreme(sign: 1 | -1): Impl {
   };
 }
 
+const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz';
 const INT_PATTERN = /^[+-]?\d+(?:_\d+)*$/;
 const FLOAT_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -255,12 +269,12 @@ function short(s: string): string {
 const intImpl: Impl = (ctx, [x, base]) => {
   if (x === undefined) return 0;
   if (typeof x === 'string') {
-    const text = x.trim();
+    const text = scan(ctx, x).trim();
     if (base !== undefined) {
       const b = int(ctx, base, 'base');
       if (b < 2 || b > 36) fail(ctx, 'int() base must be between 2 and 36', 'value');
       const digits = text.replace(/^[+-]/, '').replace(/_/g, '').toLowerCase();
-      const valid = digits !== '' && Array.from(digits).every((c) => parseInt(c, 36) < b);
+      const valid = digits !== '' && new RegExp(`^[${DIGITS.slice(0, b)}]+$`).test(digits);
       if (!valid) fail(ctx, `invalid literal for int() with base ${b}: ${short(x)}`, 'value');
       return finite(ctx, (text.startsWith('-') ? -1 : 1) * parseInt(digits, b));
     }
@@ -274,7 +288,7 @@ const intImpl: Impl = (ctx, [x, base]) => {
 const floatImpl: Impl = (ctx, [x]) => {
   if (x === undefined) return 0;
   if (typeof x === 'string') {
-    const text = x.trim();
+    const text = scan(ctx, x).trim();
     if (!FLOAT_PATTERN.test(text)) fail(ctx, `could not convert string to float: ${short(x)}`, 'value');
     return finite(ctx, Number(text));
   }
@@ -296,8 +310,7 @@ const rangeImpl: Impl = (ctx, args) => {
 // ---- JSON and encodings ---------------------------------------------------------------------
 
 const jsonLoadsImpl: Impl = (ctx, [s]) => {
-  const text = str(ctx, s);
-  ctx.budget.tick(text.length >> 2, ctx.at);
+  const text = scan(ctx, str(ctx, s));
   let parsed: unknown;
   try {
     // Keys the language can never read are dropped rather than kept as traps for code
@@ -345,7 +358,7 @@ const urlencodeImpl: Impl = (ctx, [d]) => {
   const pairs: string[] = [];
   let length = 0;
   for (const [k, v] of Object.entries(d as Dict)) {
-    const pair = percentEncode(k, '', true) + '=' + percentEncode(pyStr(admit(v, (m) => fail(ctx, m, 'forbidden')), ctx.budget, ctx.at), '', true);
+    const pair = percentEncode(scan(ctx, k), '', true) + '=' + percentEncode(scan(ctx, pyStr(admit(v, (m) => fail(ctx, m, 'forbidden')), ctx.budget, ctx.at)), '', true);
     length += pair.length + 1;
     ctx.budget.checkString(length, ctx.at);
     pairs.push(pair);
@@ -451,11 +464,11 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     values.sort((a, b) => pyCompare(a, b, '<', ctx.budget, ctx.at, (m) => fail(ctx, m)));
     return reverse !== undefined && truthy(reverse) ? values.reverse() : values;
   }),
-  reversed: spec(1, 1, (ctx, [l]) => [...items(ctx, l)].reverse()),
-  list: spec(0, 1, (ctx, [l]) => (l === undefined ? [] : [...items(ctx, l)])),
+  reversed: spec(1, 1, (ctx, [l]) => [...counted(ctx, items(ctx, l))].reverse()),
+  list: spec(0, 1, (ctx, [l]) => (l === undefined ? [] : [...counted(ctx, items(ctx, l))])),
   range: spec(1, 3, rangeImpl),
-  any: spec(1, 1, (ctx, [l]) => items(ctx, l).some((v) => truthy(v))),
-  all: spec(1, 1, (ctx, [l]) => items(ctx, l).every((v) => truthy(v))),
+  any: spec(1, 1, (ctx, [l]) => counted(ctx, items(ctx, l)).some((v) => truthy(v))),
+  all: spec(1, 1, (ctx, [l]) => counted(ctx, items(ctx, l)).every((v) => truthy(v))),
   type: spec(1, 1, (_ctx, [x]) => typeName(x ?? null)),
   // String helpers in function form: f(s, ...) == s.f(...). join takes the list first,
   // join(items, sep), which reads naturally without a method call.

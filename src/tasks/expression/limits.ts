@@ -31,7 +31,9 @@ export const DEFAULT_EXPRESSION_LIMITS: Readonly<ExpressionLimits> = Object.free
   maxNodes: 2_000,
   maxDepth: 100,
   maxValueDepth: 256,
-  maxSteps: 200_000,
+  // Work units are roughly characters or items touched, so a pass over a 1 MiB string costs
+  // about a million: a few passes over the largest value allowed, not thousands.
+  maxSteps: 5_000_000,
   maxStringLength: 1024 * 1024,
   maxCollectionLength: 100_000,
   timeoutMs: 1_000,

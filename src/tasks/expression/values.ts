@@ -107,7 +107,7 @@ export function pyEquals(a: Value, b: Value, budget: Budget, at: number, depth =
   budget.tick(1, at);
   // Callers compare raw values; a box here is a bug, and must not answer anything about its inside.
   if (isTainted(a) || isTainted(b)) return budget.fail('cannot compare a value derived from a secret here', 'internal', at);
-  if (typeof a === 'string' && typeof b === 'string') budget.tick(Math.min(a.length, b.length) >> 4, at);
+  if (typeof a === 'string' && typeof b === 'string') budget.tick(Math.min(a.length, b.length), at);
   budget.checkValueDepth(depth, at);
   if (isNumeric(a) && isNumeric(b)) return num(a) === num(b);
   if (a === null || b === null) return a === b;
@@ -135,7 +135,7 @@ export function pyCompare(a: Value, b: Value, op: string, budget: Budget, at: nu
   budget.checkValueDepth(depth, at);
   if (isNumeric(a) && isNumeric(b)) return Math.sign(num(a) - num(b));
   if (typeof a === 'string' && typeof b === 'string') {
-    budget.tick(Math.min(a.length, b.length) >> 4, at);
+    budget.tick(Math.min(a.length, b.length), at);
     return a < b ? -1 : a > b ? 1 : 0;
   }
   if (isList(a) && isList(b)) {
@@ -196,7 +196,7 @@ export function toJson(v: Value, budget: Budget, at: number, indent: number | nu
     else if (typeof x === 'boolean') push(x ? 'true' : 'false');
     else if (typeof x === 'number') push(formatNumber(x));
     else if (typeof x === 'string') {
-      budget.tick(x.length >> 4, at);
+      budget.tick(x.length, at);
       push(JSON.stringify(x));
     } else if (isList(x)) {
       if (x.length === 0) return push('[]');

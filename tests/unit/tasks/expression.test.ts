@@ -361,7 +361,17 @@ describe('budgets stop runaway expressions with a budget error', () => {
   it('long operator chains are refused', () => fast(Array(3000).fill('1').join(' + '), 'budget', /too large|nested too deeply/));
   it('very long sources are refused', () => fast('1 + '.repeat(10000) + '1', 'budget', /characters long/));
   it('evaluation steps are counted', () =>
-    fast('sorted(range(50000)) + sorted(range(50000)) + sorted(range(50000))', 'budget', /evaluation budget/));
+    fast('sorted(range(50000)) + sorted(range(50000)) + sorted(range(50000))', 'budget', /evaluation budget/, { limits: { maxSteps: 1_000_000 } }));
+  it('O(n) built-ins pay for the size of their input, not one step (int() over a long string, many times)', () => {
+    const err = expressionError(`len([${Array(200).fill('int(inputs.z, 2)').join(', ')}])`, { inputs: { z: '0'.repeat(100_000) } }, { limits: { maxSteps: 1_000_000 } });
+    expect(err).toMatchObject({ code: 'budget', budget: 'steps' });
+  });
+  it.each(['upper', 'lower', 'json_loads', 'float', 'list', 'reversed', 'any', 'all'])('%s() pays by size', (fn) => {
+    const arg = ['list', 'reversed', 'any', 'all'].includes(fn) ? 'inputs.l' : fn === 'float' ? 'inputs.z' : 'inputs.s';
+    const inputs = { s: '1'.repeat(100_000), z: '0'.repeat(100_000), l: Array(100_000).fill(1) };
+    const err = expressionError(`[${Array(60).fill(`${fn}(${arg})`).join(', ')}]`, { inputs }, { limits: { maxSteps: 1_000_000 } });
+    expect(err).toMatchObject({ code: 'budget', budget: 'steps' });
+  });
   it('wall-clock deadline is enforced', () => fast('sorted(range(5000))', 'budget', /took too long/, { deadline: Date.now() - 1 }));
   it('custom limits apply', () => fast("'ab' * 10", 'budget', /exceeds the limit of 5/, { limits: { maxStringLength: 5 } }));
   it('json_loads refuses deeply nested values', () =>
