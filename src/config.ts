@@ -69,6 +69,11 @@ const EnvSchema = z.object({
     .string()
     .refine(networksParse, { message: 'LOCKSMITH_TASK_ALLOWED_NETWORKS must be comma-separated CIDRs, e.g. 127.0.0.0/8,10.0.0.0/8' })
     .optional(),
+  LOCKSMITH_TASK_WORKERS: positiveInt('LOCKSMITH_TASK_WORKERS').default(2),
+  LOCKSMITH_TASK_MEMORY_MB: positiveInt('LOCKSMITH_TASK_MEMORY_MB').default(128),
+  LOCKSMITH_TASK_TIMEOUT_SECONDS: positiveInt('LOCKSMITH_TASK_TIMEOUT_SECONDS').default(120),
+  LOCKSMITH_TASK_STEP_OUTPUT_BYTES: positiveInt('LOCKSMITH_TASK_STEP_OUTPUT_BYTES').default(1024 * 1024),
+  LOCKSMITH_TASK_RUN_OUTPUT_BYTES: positiveInt('LOCKSMITH_TASK_RUN_OUTPUT_BYTES').default(4 * 1024 * 1024),
   LOCKSMITH_JWT_ISSUER: z.string().min(1).optional(),
   LOCKSMITH_JWT_JWKS_URL: z.url({ error: 'LOCKSMITH_JWT_JWKS_URL must be a URL' }).optional(),
   LOCKSMITH_JWT_AUDIENCE: z.string().min(1).optional(),
@@ -111,6 +116,10 @@ export interface Config {
   readonly taskAllowedHosts: string[];
   /** Non-public networks (CIDRs) tasks may reach anyway; by default only public unicast addresses. */
   readonly taskAllowedNetworks: string[];
+  /** Per-run limits of tasks (the rest of RunLimits keeps its defaults). */
+  readonly taskLimits: { readonly totalTimeoutMs: number; readonly maxStepOutputBytes: number; readonly maxRunOutputBytes: number };
+  /** The task worker pool: runs at once and each worker's heap limit. */
+  readonly taskWorkers: { readonly size: number; readonly memoryMb: number };
   /** JWT bearer tokens from a trusted issuer, when configured. */
   readonly jwt: JwtConfig | undefined;
   /** Versions kept per secret; older ones are destroyed (ciphertext erased). */
@@ -204,6 +213,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       .split(',')
       .map((n) => n.trim())
       .filter(Boolean),
+    taskLimits: {
+      totalTimeoutMs: e.LOCKSMITH_TASK_TIMEOUT_SECONDS * 1000,
+      maxStepOutputBytes: e.LOCKSMITH_TASK_STEP_OUTPUT_BYTES,
+      maxRunOutputBytes: e.LOCKSMITH_TASK_RUN_OUTPUT_BYTES,
+    },
+    taskWorkers: { size: e.LOCKSMITH_TASK_WORKERS, memoryMb: e.LOCKSMITH_TASK_MEMORY_MB },
     jwt:
       e.LOCKSMITH_JWT_ISSUER && e.LOCKSMITH_JWT_JWKS_URL
         ? {

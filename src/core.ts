@@ -97,6 +97,8 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
         allowedHosts: config.taskAllowedHosts,
         allowedNetworks: config.taskAllowedNetworks,
         resolve: deps.resolve,
+        limits: config.taskLimits,
+        workers: config.taskWorkers,
       }),
     };
     const ops = new OperatorJobs({ db, tenants, dataKeys, rotation: keys, clock, logger });
@@ -113,6 +115,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
       services,
       ops,
       async close() {
+        await services.tasks.close();
         await providers.close();
         await db.destroy();
       },

@@ -1,6 +1,7 @@
 import { buildApiRequest } from './api-call';
 import type { ExpressionLimits, Scope, Value } from './expression';
 import { unwrapDeep } from './expression/taint';
+import { jsonSizeAtMost } from './size';
 import { isDict, isList, newDict, type Dict } from './expression/values';
 import { deadlineSignal, excerpt, fetchLimited, StepFailure } from './http';
 import { callLlm, type ChatMessage } from './llm-client';
@@ -26,6 +27,7 @@ export interface StepContext {
   readonly signal: AbortSignal;
   readonly deadline: number;
   readonly maxResponseBytes: number;
+  readonly maxRequestBytes: number;
   readonly expressionLimits: Partial<ExpressionLimits> | undefined;
   readonly redactor: Redactor;
   readonly allowUrl: ((url: URL) => boolean | Promise<boolean>) | undefined;
@@ -45,6 +47,9 @@ class Outbound {
   constructor(private readonly ctx: StepContext) {}
 
   open(v: Value): Value {
+    if (jsonSizeAtMost(v, this.ctx.maxRequestBytes) === null) {
+      throw new StepFailure(`the request would be larger than its limit of ${this.ctx.maxRequestBytes} bytes`, 'too_large');
+    }
     const u = unwrapDeep(v);
     if (u.secrets !== null) for (const name of u.secrets) this.secrets.add(name);
     if (u.failed !== null) {

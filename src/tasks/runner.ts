@@ -8,6 +8,7 @@ import { describeLocation, type TaskProblem } from './problems';
 import { hostMatcher } from './network/host-patterns';
 import { taint } from './expression/taint';
 import { Redactor } from './redaction';
+import { jsonSizeAtMost } from './size';
 import { TemplateEvaluationError } from './template';
 import { prepareTask } from './validate';
 
@@ -37,6 +38,12 @@ export interface RunLimits {
   /** Largest response body read from a tool or model; reading stops past it. */
   readonly maxResponseBytes: number;
   readonly maxSteps: number;
+  /** Largest step output (as JSON, after redaction); a bigger one fails the step: TASK_OUTPUT_LIMIT. */
+  readonly maxStepOutputBytes: number;
+  /** Largest total of all step outputs of a run. */
+  readonly maxRunOutputBytes: number;
+  /** Largest request body (or argument value) a step may send. */
+  readonly maxRequestBytes: number;
   readonly expression?: Partial<ExpressionLimits>;
 }
 
@@ -45,6 +52,9 @@ export const DEFAULT_RUN_LIMITS: Readonly<RunLimits> = Object.freeze({
   totalTimeoutMs: 120_000,
   maxResponseBytes: 5 * 1024 * 1024,
   maxSteps: 50,
+  maxStepOutputBytes: 1024 * 1024,
+  maxRunOutputBytes: 4 * 1024 * 1024,
+  maxRequestBytes: 4 * 1024 * 1024,
 });
 
 /** pino-compatible subset; every message and field passed to it is already redacted. */
@@ -179,6 +189,7 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
   let previous: Value = inputs;
   let runError: string | null = null;
   let runErrorCode: TaskErrorCode | null = null;
+  let outputBytes = 0;
   try {
     for (const step of task.steps) {
       const started = Date.now();
@@ -204,6 +215,7 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
           signal: stepLimit.signal,
           deadline: Math.min(started + limits.stepTimeoutMs, runDeadline),
           maxResponseBytes: limits.maxResponseBytes,
+          maxRequestBytes: limits.maxRequestBytes,
           expressionLimits: limits.expression,
           redactor,
           allowUrl: deps.allowUrl,
@@ -218,6 +230,14 @@ export async function runTask(doc: unknown, input: unknown, deps: RunTaskDeps): 
         history.push(record);
         if (step.outputName !== null) named.set(step.outputName.name, output);
         previous = output;
+        // Sizes are measured before redaction copies anything, and the walk stops at the cap,
+        // so `[big] * 400` costs a few megabytes of counting, not 400 copies.
+        const size = jsonSizeAtMost(output, Math.min(limits.maxStepOutputBytes, limits.maxRunOutputBytes - outputBytes));
+        if (size === null) {
+          const cap = outputBytes + limits.maxStepOutputBytes > limits.maxRunOutputBytes ? `the run's output limit of ${limits.maxRunOutputBytes}` : `the step output limit of ${limits.maxStepOutputBytes}`;
+          throw new StepFailure(`the step's output is larger than ${cap} bytes`, 'too_large');
+        }
+        outputBytes += size;
         results.push({ index: step.index, kind: step.kind, status: 'SUCCEEDED', output: redactor.redactValue(output), error: null, errorCode: null });
         deps.logger?.info?.({ step: step.index, kind: step.kind, ms: Date.now() - started }, 'task step succeeded');
       } catch (err) {
