@@ -131,6 +131,7 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
     console.log(`${kind}: bare transaction of create rows: ${writeCeiling.toFixed(0)} creates/s`);
 
     const urls = { locksmith: locksmith.url, raw: raw.url, yoga: yoga.url };
+    const providerCallsBefore = await providerCalls(locksmith.url);
     const scenarios = SCENARIOS.filter((s) => !options.only || options.only.includes(s.name));
     const measurements: Measurement[] = [];
     for (const s of scenarios) {
@@ -151,7 +152,10 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
         );
       }
     }
-    return { kind, measurements, writeCeiling };
+    const after = await providerCalls(locksmith.url);
+    const calls = after === null || providerCallsBefore === null ? null : after - providerCallsBefore;
+    console.log(`${kind}: key-provider calls during the measured runs: ${calls ?? 'unknown'}`);
+    return { kind, measurements, writeCeiling, providerCalls: calls };
   } catch (error) {
     await new Promise((r) => setTimeout(r, 500));
     for (const p of processes) console.error(p.output().slice(-4000));
@@ -236,6 +240,17 @@ async function countReveals(database: TestDatabase): Promise<number> {
     return Number(row!.n);
   } finally {
     await db.close();
+  }
+}
+
+/** The server's count of key-provider calls since start (its /metrics), or null if unreadable. */
+async function providerCalls(url: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const match = /^locksmith_key_provider_calls\s+(\d+)/m.exec(text);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
   }
 }
 

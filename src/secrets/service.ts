@@ -459,7 +459,13 @@ export class SecretService {
   async reveal(actor: Actor, secret: Secret, version = secret.version): Promise<string> {
     const value = await this.decrypt(actor, secret, version);
     try {
-      await this.reveals.submit(actor.developerId, { actor, secretId: secret.id, secretName: secret.name, version });
+      await this.reveals.submit(actor.developerId, {
+        actor,
+        secretId: secret.id,
+        secretName: secret.name,
+        version,
+        lastRevealedAt: secret.lastRevealedAt?.getTime() ?? null,
+      });
     } catch (error) {
       // The group commit already retried conflicts (tenant transaction); this record could not
       // be made durable, so the value is not handed out.
@@ -472,7 +478,10 @@ export class SecretService {
     // A tenant transaction: retried on conflicts as a whole, so each record lands exactly once.
     await this.deps.tenants.run(developerId, async (trx) => {
       const now = this.deps.clock.now();
-      await this.repo.with(trx).markRevealed(developerId, [...new Set(records.map((r) => r.secretId))], now);
+      // last_revealed_at is kept to the second: a hot secret's row is not rewritten (and locked)
+      // by every batch. The audit records keep every reveal's exact time.
+      const stale = records.filter((r) => r.lastRevealedAt === null || now - r.lastRevealedAt >= REVEALED_AT_RESOLUTION_MS);
+      await this.repo.with(trx).markRevealed(developerId, [...new Set(stale.map((r) => r.secretId))], now);
       await appendAuditEvents(
         trx,
         developerId,
@@ -617,7 +626,12 @@ interface RevealRecord {
   readonly secretId: string;
   readonly secretName: string;
   readonly version: number;
+  /** As the reveal read it (epoch ms), to skip rewriting a time that is already current. */
+  readonly lastRevealedAt: number | null;
 }
+
+/** How stale `last_revealed_at` may be before a reveal writes it again. */
+const REVEALED_AT_RESOLUTION_MS = 1000;
 
 /** The live secret `name`, row-locked for the transaction, at `expectedVersion` when one is given. */
 async function lockLiveSecret(repo: SecretRepository, developerId: string, name: string, expectedVersion: number | null): Promise<SecretRow> {
