@@ -110,7 +110,7 @@ export class SecretService {
   constructor(private readonly deps: SecretServiceDeps) {
     this.repo = new SecretRepository(deps.db);
     this.reveals = new GroupCommitter((developerId, records) => this.commitReveals(developerId, records));
-    this.creates = new GroupCommitter((developerId, records) => this.commitCreates(developerId, records), CREATE_BATCH);
+    this.creates = new GroupCommitter((developerId, records) => this.commitCreates(developerId, records), { maxBatch: CREATE_BATCH });
   }
 
   async create(actor: Actor, input: CreateSecretInput): Promise<Secret> {

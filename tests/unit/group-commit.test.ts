@@ -45,7 +45,7 @@ describe('GroupCommitter', () => {
     const committer = new GroupCommitter<number>(async (_key, items) => {
       sizes.push(items.length);
       if (sizes.length === 1) await gate;
-    }, 4);
+    }, { maxBatch: 4 });
     const all = Array.from({ length: 11 }, (_, i) => committer.submit('k', i));
     release();
     await Promise.all(all);
@@ -57,5 +57,35 @@ describe('GroupCommitter', () => {
     const results = await Promise.allSettled([1, 2, 3, 4].map((n) => committer.submit('k', n)));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
     expect((results[2] as PromiseRejectedResult).reason.message).toBe('odd 3');
+  });
+
+  it('after a batch of n, lets the next batch fill to n before committing, so callers coming back together stay together', async () => {
+    const sizes: number[] = [];
+    const committer = new GroupCommitter<number>(async (_key, items) => {
+      sizes.push(items.length);
+      await new Promise((r) => setTimeout(r, 10)); // a commit takes a while: the wait bound is half of it
+    });
+    await committer.submit('k', 0);
+    await Promise.all([1, 2, 3, 4].map((n) => committer.submit('k', n))); // [1] alone, then [2, 3, 4]
+    // Three callers come back at once, but one a few microtasks ahead of the others.
+    const first = committer.submit('k', 5);
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.all([first, committer.submit('k', 6), committer.submit('k', 7)]);
+    expect(sizes).toEqual([1, 1, 3, 3]);
+  });
+
+  it('never waits with maxWaitMs 0', async () => {
+    const sizes: number[] = [];
+    const committer = new GroupCommitter<number>(async (_key, items) => {
+      sizes.push(items.length);
+      await new Promise((r) => setTimeout(r, 10));
+    }, { maxWaitMs: 0 });
+    await committer.submit('k', 0);
+    await Promise.all([1, 2, 3, 4].map((n) => committer.submit('k', n)));
+    const first = committer.submit('k', 5);
+    await Promise.resolve();
+    await Promise.all([first, committer.submit('k', 6), committer.submit('k', 7)]);
+    expect(sizes).toEqual([1, 1, 3, 1, 2]);
   });
 });
