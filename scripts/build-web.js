@@ -17,8 +17,11 @@ const WEB = join(ROOT, 'web');
 const DIST = join(WEB, 'dist');
 const STAMP = join(DIST, '.build-hash');
 
+// Bump when the build recipe changes (flags, environment), so older builds count as stale.
+const RECIPE = 'production-2';
+
 function sourceHash() {
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(RECIPE);
   const add = (file) => hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -50,7 +53,8 @@ function ensureConsoleBuilt({ force = false, quiet = false } = {}) {
   const result = spawnSync(process.execPath, [vite, 'build', '--config', join(WEB, 'vite.config.mts')], {
     cwd: ROOT,
     stdio: quiet ? 'pipe' : 'inherit',
-    env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
+    // Always React's production build, whatever NODE_ENV the caller runs under (jest sets "test").
+    env: { ...process.env, NODE_ENV: 'production', VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
   });
   if (result.status !== 0) {
     const detail = quiet ? `\n${String(result.stdout ?? '')}${String(result.stderr ?? '')}` : '';

@@ -37,6 +37,8 @@ describe('web console bundle', () => {
     expect(scripts.length).toBeGreaterThan(0);
     const gzipped = scripts.reduce((sum, f) => sum + gzipSync(readFileSync(join(assets, f)), { level: 9 }).length, 0);
     expect(gzipped).toBeLessThanOrEqual(MAX_JS_GZIP_BYTES);
+    // React's production build (its development build greets DevTools users).
+    for (const f of scripts) expect(readFileSync(join(assets, f), 'utf8')).not.toContain('Download the React DevTools');
     const html = readFileSync(join(ROOT, 'web', 'dist', 'index.html'), 'utf8');
     // Every <script> has a src (CSP allows only 'self' scripts), and nothing points off-site.
     for (const tag of html.match(/<script\b[^>]*>/g) ?? []) expect(tag).toMatch(/\ssrc="\/console\/assets\//);
@@ -89,6 +91,7 @@ describe('web console in production', () => {
   let page: Page;
   const external: string[] = [];
   const cspViolations: string[] = [];
+  const graphqlMethods = new Set<string>();
 
   const gql = async (query: string, variables: Record<string, unknown> = {}, token = server.credentials.apiKey) => {
     const response = await fetch(`${server.url}/graphql`, {
@@ -146,11 +149,17 @@ describe('web console in production', () => {
     context.on('request', (request) => {
       const url = request.url();
       if (!url.startsWith(`${server.url}/`) && !/^(data|blob):/.test(url)) external.push(url);
+      if (url.startsWith(`${server.url}/graphql`)) graphqlMethods.add(`${request.method()} ${new URL(url).search}`);
     });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
+    // Every CSP (and Trusted Types) violation fires securitypolicyviolation; the init script runs
+    // through DevTools, before the page's own scripts, and the policy does not apply to it.
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    });
     page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+      if (/CSP violation|Content Security Policy|Refused to|Trusted ?(HTML|Script|Type)/i.test(message.text())) cspViolations.push(message.text());
     });
     await page.clock.install();
   }, 120_000);
@@ -494,6 +503,8 @@ describe('web console in production', () => {
   it('loaded nothing from outside the server, broke no CSP rule, and never logged a value', () => {
     expect(external).toEqual([]);
     expect(cspViolations).toEqual([]);
+    // Every GraphQL call is a POST with nothing in the query string (no names or values in URLs).
+    expect([...graphqlMethods]).toEqual(['POST ']);
     expect(server.output()).not.toContain(VALUE_1);
     expect(server.output()).not.toContain(VALUE_2);
   });

@@ -17,6 +17,8 @@ import { clearStoredSession, loadSession, type Session, saveSession } from './se
 export function App() {
   const [settings, setSettings] = useState<ConsoleSettings | null>(null);
   const [session, setSession] = useState<Session | null>(() => loadSession());
+  // Each sign-in gets a fresh console (state, client); a counter, so the token is not a React key.
+  const [generation, setGeneration] = useState(0);
   const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
 
   useEffect(() => {
@@ -33,13 +35,14 @@ export function App() {
   const signIn = useCallback((next: Session) => {
     saveSession(next);
     setSignedOutReason(null);
+    setGeneration((g) => g + 1);
     setSession(next);
   }, []);
 
   if (!session) {
     return <SignIn settings={settings} reason={signedOutReason} onSignedIn={signIn} />;
   }
-  return <Console key={session.token} session={session} onSignOut={signOut} />;
+  return <Console key={generation} session={session} onSignOut={signOut} />;
 }
 
 function Console(props: { session: Session; onSignOut: (reason: string | null) => void }) {
