@@ -7,6 +7,8 @@ import { type Core, type CoreDeps, createCore } from './core';
 import { createDatabaseProbe } from './db/probe';
 import { schema } from './schema';
 import { createMetrics } from './metrics';
+import { isLoopbackAddress } from './http/loopback';
+import { createRateLimits } from './http/rate-limit';
 import { createLocksmithYoga, type LocksmithYoga } from './yoga';
 
 /** The server: the core (src/core.ts) behind HTTP, plus its background jobs. */
@@ -34,8 +36,11 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const core = await createCore(config, { logger, clock: options.clock, onAuditCommitted: options.onAuditCommitted });
   const { db, providers, dataKeys, services } = core;
   try {
-    const metrics = createMetrics(dataKeys.stats, core.tenants.stats);
+    const metrics = createMetrics(dataKeys.stats, core.tenants.stats, { token: config.limits.metricsToken });
+    const rateLimits = createRateLimits(config.limits.rateLimit, logger);
     const yoga = createLocksmithYoga({
+      limits: config.limits,
+      rateLimits,
       plugins: [metrics.plugin],
       schema,
       services,
@@ -46,7 +51,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         jwt: config.jwt ? await createJwtAuthenticator(config.jwt, services.developers) : undefined,
       }),
       corsOrigins: config.corsOrigins,
-      graphiql: config.graphiql ? { headers: options.graphiqlHeaders } : false,
+      graphiql: config.graphiql ? { headers: options.graphiqlHeaders, embedCredentials: isLoopbackAddress(config.host) } : false,
       readinessChecks: {
         database: createDatabaseProbe(db),
         keyProvider: () => providers.checkHealth(),
@@ -73,6 +78,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
         clearInterval(purgeTimer);
         await purging;
         await yoga.dispose();
+        await rateLimits.close();
         await core.close();
       },
     };

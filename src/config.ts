@@ -25,6 +25,33 @@ function networksParse(list: string): boolean {
     return false;
   }
 }
+/** Abuse protection (docs/limits.md lists each with its reason). */
+const LIMIT_SETTINGS = {
+  LOCKSMITH_MAX_BODY_BYTES: positiveInt('LOCKSMITH_MAX_BODY_BYTES').default(1024 * 1024),
+  LOCKSMITH_MAX_TOKENS: positiveInt('LOCKSMITH_MAX_TOKENS').default(2000),
+  LOCKSMITH_MAX_DEPTH: positiveInt('LOCKSMITH_MAX_DEPTH').default(12),
+  LOCKSMITH_MAX_ALIASES: positiveInt('LOCKSMITH_MAX_ALIASES').default(30),
+  LOCKSMITH_MAX_DIRECTIVES: positiveInt('LOCKSMITH_MAX_DIRECTIVES').default(20),
+  LOCKSMITH_MAX_COST: positiveInt('LOCKSMITH_MAX_COST').default(50_000),
+  LOCKSMITH_MAX_REVEALS: positiveInt('LOCKSMITH_MAX_REVEALS').default(100),
+  LOCKSMITH_HEADERS_TIMEOUT_MS: positiveInt('LOCKSMITH_HEADERS_TIMEOUT_MS').default(10_000),
+  LOCKSMITH_REQUEST_TIMEOUT_MS: positiveInt('LOCKSMITH_REQUEST_TIMEOUT_MS').default(30_000),
+  LOCKSMITH_PARSE_CACHE_ENTRIES: positiveInt('LOCKSMITH_PARSE_CACHE_ENTRIES').default(1000),
+  LOCKSMITH_PARSE_CACHE_BYTES: positiveInt('LOCKSMITH_PARSE_CACHE_BYTES').default(8 * 1024 * 1024),
+  LOCKSMITH_RATE_LIMIT_WINDOW_SECONDS: positiveInt('LOCKSMITH_RATE_LIMIT_WINDOW_SECONDS').default(60),
+  LOCKSMITH_RATE_LIMIT_PER_KEY: positiveInt('LOCKSMITH_RATE_LIMIT_PER_KEY').default(6000),
+  LOCKSMITH_RATE_LIMIT_PER_ADDRESS: positiveInt('LOCKSMITH_RATE_LIMIT_PER_ADDRESS').default(12_000),
+  LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: positiveInt('LOCKSMITH_RATE_LIMIT_AUTH_FAILURES').default(30),
+  LOCKSMITH_REDIS_URL: z
+    .string()
+    .refine((v) => /^rediss?:\/\//.test(v), { message: 'LOCKSMITH_REDIS_URL must be redis://host:port or rediss://...' })
+    .optional(),
+  LOCKSMITH_REDIS_KEY_PREFIX: z.string().min(1).default('locksmith:rl'),
+  LOCKSMITH_TRUST_PROXY: booleanish.default(false),
+  LOCKSMITH_INTROSPECTION: booleanish.optional(),
+  LOCKSMITH_METRICS_TOKEN: z.string().min(16, 'LOCKSMITH_METRICS_TOKEN must be at least 16 characters').optional(),
+  LOCKSMITH_READINESS_CACHE_MS: z.coerce.number().int().min(0).default(5000),
+};
 
 function namesMysqlDatabase(url: string): boolean {
   if (!/^(mysql|mariadb):\/\//.test(url)) return false;
@@ -83,6 +110,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'LOCKSMITH_NODE_ID must be 1-64 letters, digits, _ . - (starting with a letter or digit)')
     .optional(),
+  ...LIMIT_SETTINGS,
 });
 
 export type DatabaseConfig =
@@ -131,8 +159,38 @@ export interface Config {
    * one is generated and kept in the data directory (see node-id.ts).
    */
   readonly nodeId: string | undefined;
+  /** Request limits, rate limits and exposure switches (docs/limits.md). */
+  readonly limits: LimitsConfig;
   /** The raw environment, for key-provider plugins. */
   readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LimitsConfig {
+  readonly maxBodyBytes: number;
+  readonly maxTokens: number;
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxDirectives: number;
+  readonly maxCost: number;
+  readonly maxReveals: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly parseCache: { readonly maxEntries: number; readonly maxBytes: number };
+  readonly rateLimit: {
+    readonly windowSeconds: number;
+    readonly perKey: number;
+    readonly perAddress: number;
+    readonly authFailures: number;
+    readonly redisUrl: string | undefined;
+    readonly redisKeyPrefix: string;
+  };
+  /** Whether X-Forwarded-For names the client (only behind a proxy that sets it). */
+  readonly trustProxy: boolean;
+  readonly introspection: boolean;
+  /** Bearer token /metrics requires; unset: /metrics is open (bind it to a private network). */
+  readonly metricsToken: string | undefined;
+  /** How long a /readyz result is reused, so probes cannot turn into key-provider load. */
+  readonly readinessCacheMs: number;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +221,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
   if (Boolean(e.LOCKSMITH_JWT_ISSUER) !== Boolean(e.LOCKSMITH_JWT_JWKS_URL)) {
     throw new ConfigError('invalid configuration: LOCKSMITH_JWT_ISSUER and LOCKSMITH_JWT_JWKS_URL go together: set both or neither');
+  }
+
+  if (e.LOCKSMITH_HEADERS_TIMEOUT_MS > e.LOCKSMITH_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('invalid configuration:\n  LOCKSMITH_HEADERS_TIMEOUT_MS must not exceed LOCKSMITH_REQUEST_TIMEOUT_MS');
   }
 
   const previousProviders = (e.LOCKSMITH_PREVIOUS_KEY_PROVIDERS ?? '')
@@ -231,6 +293,30 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxVersions: e.LOCKSMITH_MAX_VERSIONS,
     purgeIntervalMs: e.LOCKSMITH_PURGE_INTERVAL_SECONDS * 1000,
     nodeId: e.LOCKSMITH_NODE_ID,
+    limits: {
+      maxBodyBytes: e.LOCKSMITH_MAX_BODY_BYTES,
+      maxTokens: e.LOCKSMITH_MAX_TOKENS,
+      maxDepth: e.LOCKSMITH_MAX_DEPTH,
+      maxAliases: e.LOCKSMITH_MAX_ALIASES,
+      maxDirectives: e.LOCKSMITH_MAX_DIRECTIVES,
+      maxCost: e.LOCKSMITH_MAX_COST,
+      maxReveals: e.LOCKSMITH_MAX_REVEALS,
+      headersTimeoutMs: e.LOCKSMITH_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.LOCKSMITH_REQUEST_TIMEOUT_MS,
+      parseCache: { maxEntries: e.LOCKSMITH_PARSE_CACHE_ENTRIES, maxBytes: e.LOCKSMITH_PARSE_CACHE_BYTES },
+      rateLimit: {
+        windowSeconds: e.LOCKSMITH_RATE_LIMIT_WINDOW_SECONDS,
+        perKey: e.LOCKSMITH_RATE_LIMIT_PER_KEY,
+        perAddress: e.LOCKSMITH_RATE_LIMIT_PER_ADDRESS,
+        authFailures: e.LOCKSMITH_RATE_LIMIT_AUTH_FAILURES,
+        redisUrl: e.LOCKSMITH_REDIS_URL,
+        redisKeyPrefix: e.LOCKSMITH_REDIS_KEY_PREFIX,
+      },
+      trustProxy: e.LOCKSMITH_TRUST_PROXY,
+      introspection: e.LOCKSMITH_INTROSPECTION ?? !production,
+      metricsToken: e.LOCKSMITH_METRICS_TOKEN,
+      readinessCacheMs: e.LOCKSMITH_READINESS_CACHE_MS,
+    },
     env,
   };
 }

@@ -6,7 +6,11 @@
  */
 export abstract class AppError extends Error {
   abstract readonly code: string;
-  /** HTTP status when the error ends a request outside GraphQL (REST, auth). */
+  /**
+   * The HTTP status of this error wherever it ends a request: REST always, GraphQL when the
+   * error refuses the whole request before execution (limits, rate limits, refused scopes).
+   * The one place a status is decided; nothing keeps a second table.
+   */
   readonly httpStatus: number = 400;
 }
 
@@ -54,12 +58,6 @@ export class ForbiddenError extends AppError {
   override readonly httpStatus = 403;
 }
 
-export class UnauthenticatedError extends AppError {
-  override readonly name = 'UnauthenticatedError';
-  readonly code = 'UNAUTHENTICATED';
-  override readonly httpStatus = 401;
-}
-
 /** The key provider is unreachable or refused: the request changed nothing and can be retried. */
 export class KeyServiceUnavailableError extends AppError {
   override readonly name = 'KeyServiceUnavailableError';
@@ -85,4 +83,41 @@ export class SecretExpiredError extends AppError {
   constructor(readonly secretName: string, readonly expiredAt: Date) {
     super(`secret "${secretName}" expired at ${expiredAt.toISOString()}; update its value and expiresAt`);
   }
+}
+
+/**
+ * A request went over one of the server's limits (size, depth, aliases, cost, reveals...).
+ * `limit` names it and `setting` is the environment variable that changes it, so an operator
+ * reading a client's error knows exactly what to raise (or that the client misbehaves).
+ */
+export class LimitExceededError extends AppError {
+  override readonly name = 'LimitExceededError';
+  readonly code = 'LIMIT_EXCEEDED';
+  override readonly httpStatus: number;
+  constructor(
+    readonly limit: string,
+    readonly max: number,
+    readonly setting: string,
+    message: string,
+    httpStatus = 400,
+  ) {
+    super(`${message} (limit ${limit}: ${max}; setting ${setting})`);
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** Too many requests from this client or API key: retry after `retryAfterSeconds`. */
+export class RateLimitedError extends AppError {
+  override readonly name = 'RateLimitedError';
+  readonly code = 'RATE_LIMITED';
+  override readonly httpStatus = 429;
+  constructor(readonly retryAfterSeconds: number, what: string) {
+    super(`too many ${what}; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/** The request itself is malformed (not JSON, wrong shape): nothing ran. */
+export class BadRequestError extends AppError {
+  override readonly name = 'BadRequestError';
+  readonly code = 'BAD_REQUEST';
 }

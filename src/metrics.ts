@@ -1,14 +1,21 @@
 import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { constantTimeEqual } from './auth/tokens';
 import type { DataKeyStats } from './crypto/data-keys';
 import type { TenantTransactionStats } from './db/tenant-transaction';
+
+const bearer = (header: string | null) => /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? '';
 
 /**
  * Prometheus metrics at /metrics. Labels are operation names and outcomes only: never a secret
  * name, a developer id (unbounded cardinality, and tenant data) or anything from a value.
  */
-export function createMetrics(dataKeyStats: DataKeyStats, transactionStats?: TenantTransactionStats): { registry: Registry; plugin: Plugin } {
+export function createMetrics(
+  dataKeyStats: DataKeyStats,
+  transactionStats?: TenantTransactionStats,
+  options: { token?: string } = {},
+): { registry: Registry; plugin: Plugin } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'locksmith_' });
 
@@ -45,8 +52,13 @@ export function createMetrics(dataKeyStats: DataKeyStats, transactionStats?: Ten
   }
 
   const plugin: Plugin = {
-    async onRequest({ url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== '/metrics') return;
+      // With LOCKSMITH_METRICS_TOKEN set, scrapers must send it as a bearer token.
+      if (options.token && !constantTimeEqual(bearer(request.headers.get('authorization')), options.token)) {
+        endResponse(new fetchAPI.Response('metrics need the metrics bearer token\n', { status: 401, headers: { 'www-authenticate': 'Bearer' } }));
+        return;
+      }
       endResponse(new fetchAPI.Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }));
     },
     onExecute({ args }) {

@@ -52,7 +52,12 @@ async function main(): Promise<void> {
   }
 
   app.startJobs();
-  const server = createServer(createRequestListener(app.yoga, consoleSite));
+  // Slow clients cannot hold sockets open: headers must arrive within headersTimeout and the
+  // whole request (headers and body) within requestTimeout; both answer 408 and close.
+  const server = createServer(
+    { headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
+    createRequestListener(app.yoga, consoleSite),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

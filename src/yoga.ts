@@ -1,11 +1,19 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { randomUUID } from 'node:crypto';
 import type { Authenticator } from './auth/authenticate';
+import type { LimitsConfig } from './config';
 import { actorOf, type Context, type Services } from './context';
-import { AppError } from './errors';
+import { maskError, useErrorPresentation } from './graphql/errors';
+import { useGraphQLLimits } from './graphql/limits';
+import { useRefuseBeforeRunning } from './graphql/refuse-before-running';
+import { useEdge, useRequestState } from './http/edge';
+import { isLoopbackHost } from './http/loopback';
+import type { RateLimits } from './http/rate-limit';
+import { cachedReadiness, type ReadinessChecks } from './http/readiness';
+import type { RequestStates } from './http/request-state';
 import { useRestApi } from './rest';
 
 export interface YogaOptions {
@@ -13,95 +21,111 @@ export interface YogaOptions {
   readonly services: Services;
   readonly authenticate: Authenticator;
   readonly logger: Logger;
-  /** GraphiQL at /graphql (development); `headers` pre-fills the header editor. */
-  readonly graphiql: false | { headers?: () => Record<string, string> };
+  /**
+   * GraphiQL at /graphql (development); `headers` pre-fills the header editor. `embedCredentials`
+   * says the server listens on loopback only: even then the headers are embedded only for a
+   * request whose Host is a loopback name (a DNS-rebinding page has the attacker's Host).
+   */
+  readonly graphiql: false | { headers?: () => Record<string, string>; embedCredentials?: boolean };
   /** Named readiness checks for /readyz; each rejects when its dependency is unusable. */
-  readonly readinessChecks: Record<string, () => Promise<void>>;
+  readonly readinessChecks: ReadinessChecks;
   /** Extra yoga plugins (metrics). */
   readonly plugins?: Plugin[];
   /** Browser origins allowed by CORS; empty disables CORS. */
   readonly corsOrigins?: readonly string[];
+  readonly limits: LimitsConfig;
+  readonly rateLimits: RateLimits;
 }
 
 export type LocksmithYoga = YogaServerInstance<Record<string, never>, Context>;
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const READINESS_TIMEOUT_MS = 3000;
+const GRAPHQL_ENDPOINT = '/graphql';
+const REST_BASE_PATH = '/api';
 
 export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
-  const requestIds = new WeakMap<Request, string>();
+  const states: RequestStates = new WeakMap();
+  const { limits } = options;
 
   return createYoga<Record<string, never>, Context>({
     schema: options.schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     landingPage: false,
-    // Masking is done by useErrorPresentation below, which knows the request id.
-    maskedErrors: false,
+    maskedErrors: { maskError, errorMessage: 'Unexpected error' },
     logging: false,
+    // Streams without a Content-Length are counted by yoga as they arrive; the edge refuses a
+    // declared length over the same bound before anything is read.
+    maxRequestBodySize: limits.maxBodyBytes,
+    parserAndValidationCache: boundedParseCache(limits.parseCache),
     cors: options.corsOrigins?.length
       ? {
           origin: [...options.corsOrigins],
           credentials: false,
           allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
-          exposedHeaders: ['x-request-id'],
+          exposedHeaders: ['x-request-id', 'retry-after'],
           methods: ['GET', 'POST', 'OPTIONS'],
         }
       : false,
     graphiql: options.graphiql
-      ? () => ({
-          title: 'locksmith',
-          headers: JSON.stringify((options.graphiql && options.graphiql.headers?.()) ?? {}),
-          defaultQuery: DEFAULT_QUERY,
-        })
+      ? (request: Request) => {
+          const graphiql = options.graphiql || {};
+          const embed = Boolean(graphiql.embedCredentials) && isLoopbackHost(request.headers.get('host'));
+          return {
+            title: 'locksmith',
+            headers: JSON.stringify(embed ? (graphiql.headers?.() ?? {}) : { Authorization: '' }),
+            defaultQuery: embed ? DEFAULT_QUERY : DEFAULT_QUERY.replace('Your API key is already in the Headers tab.', 'Put your API key in the Headers tab.'),
+          };
+        }
       : false,
     renderGraphiQL,
-    context: async ({ request }) => {
-      const requestId = requestIds.get(request) ?? randomUUID();
-      let principal;
-      try {
-        principal = await options.authenticate(request.headers.get('authorization'));
-      } catch (error) {
-        options.logger.error({ err: error, requestId }, 'authentication failed unexpectedly');
-        throw new GraphQLError('Unexpected error', {
-          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId, http: { status: 500 } },
-        });
-      }
-      if (!principal) {
-        // Not audited (no tenant to attribute it to), but logged: never the token itself.
-        options.logger.info({ requestId, path: new URL(request.url).pathname }, 'refused: missing, unknown, expired or revoked bearer token');
-        throw new GraphQLError('missing, unknown, expired or revoked bearer token', {
-          extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
-        });
-      }
-      return { requestId, principal, services: options.services, logger: options.logger, deniedFields: [] };
+    context: ({ request }) => {
+      const state = states.get(request);
+      // The edge authenticated every request that gets this far; anything else is a wiring bug.
+      if (!state?.principal) throw new Error('request reached GraphQL without passing the HTTP edge');
+      return {
+        requestId: state.requestId,
+        callerRequestId: state.callerRequestId,
+        principal: state.principal,
+        services: options.services,
+        logger: options.logger,
+        deniedFields: [],
+        reveals: { count: 0, max: limits.maxReveals },
+      };
     },
     plugins: [
-      useRequestId(requestIds),
-      useOpsEndpoints(options.readinessChecks, options.logger),
-      useErrorPresentation(options.logger),
-      useDenialAudit(options.logger),
-      useRestApi(),
+      useRequestState(states, limits.trustProxy),
+      useOpsEndpoints(cachedReadiness(options.readinessChecks, limits.readinessCacheMs, options.logger)),
       ...(options.plugins ?? []),
+      useEdge({
+        states,
+        authenticate: options.authenticate,
+        rateLimits: options.rateLimits,
+        logger: options.logger,
+        maxBodyBytes: limits.maxBodyBytes,
+        graphqlEndpoint: GRAPHQL_ENDPOINT,
+        restBasePath: REST_BASE_PATH,
+      }),
+      ...useGraphQLLimits(limits),
+      useErrorPresentation(options.logger, states),
+      useRefuseBeforeRunning(),
+      useDenialAudit(options.logger),
+      useRestApi(REST_BASE_PATH),
     ],
   });
 }
 
-/** Accepts a caller's X-Request-Id when it is sane, otherwise makes one; echoes it back. */
-function useRequestId(requestIds: WeakMap<Request, string>): Plugin {
-  return {
-    onRequest({ request }) {
-      const given = request.headers.get('x-request-id');
-      requestIds.set(request, given && REQUEST_ID.test(given) ? given : randomUUID());
-    },
-    onResponse({ request, response }) {
-      const id = requestIds.get(request);
-      if (id) response.headers.set('x-request-id', id);
-    },
-  };
+/**
+ * Parsed documents (and, keyed by them, validation results) are cached by query text. Bounded
+ * by entries and by bytes (the query text's length, a fair proxy for its tree), so distinct
+ * large documents cannot grow it without limit; only authenticated requests get this far.
+ */
+function boundedParseCache(config: LimitsConfig['parseCache']) {
+  const cache = <V extends object>() =>
+    new LRUCache<string, V>({ max: config.maxEntries, maxSize: config.maxBytes, sizeCalculation: (_v, key) => Math.max(1, key.length * 4) });
+  return { documentCache: cache<DocumentNode>(), errorCache: cache<Error>(), validationCache: true };
 }
 
-/** /healthz: the process is up. /readyz: the database and key provider answer. */
-function useOpsEndpoints(checks: Record<string, () => Promise<void>>, logger: Logger): Plugin {
+/** /healthz: the process is up. /readyz: the database and key provider answer (result cached). */
+function useOpsEndpoints(readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname === '/healthz') {
@@ -109,57 +133,13 @@ function useOpsEndpoints(checks: Record<string, () => Promise<void>>, logger: Lo
         return;
       }
       if (url.pathname !== '/readyz') return;
-      const results: Record<string, string> = {};
-      await Promise.all(
-        Object.entries(checks).map(async ([name, check]) => {
-          try {
-            await withTimeout(check(), READINESS_TIMEOUT_MS);
-            results[name] = 'ok';
-          } catch (error) {
-            logger.warn({ err: error, check: name }, 'readiness check failed');
-            results[name] = 'unavailable';
-          }
+      const { ready, checks } = await readiness();
+      endResponse(
+        new fetchAPI.Response(JSON.stringify({ status: ready ? 'ok' : 'unavailable', checks }), {
+          status: ready ? 200 : 503,
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
         }),
       );
-      const ready = Object.values(results).every((r) => r === 'ok');
-      endResponse(new fetchAPI.Response(JSON.stringify({ status: ready ? 'ok' : 'unavailable', checks: results }), {
-        status: ready ? 200 : 503,
-        headers: { 'content-type': 'application/json' },
-      }));
-    },
-  };
-}
-
-/**
- * Domain errors (AppError) reach the client with their code; anything else is a bug: the
- * client sees "Unexpected error" and the request id, the log gets the detail.
- */
-function useErrorPresentation(logger: Logger): Plugin<Context> {
-  const present = (error: GraphQLError, ctx: Context | undefined): GraphQLError => {
-    const original = error.originalError;
-    if (!original || original instanceof GraphQLError) return error;
-    if (original instanceof AppError) {
-      const extensions: Record<string, unknown> = { code: original.code };
-      if ('field' in original) extensions.field = original.field;
-      return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions });
-    }
-    const requestId = ctx?.requestId ?? 'unknown';
-    logger.error({ err: original, requestId, path: error.path?.join('.') }, 'unexpected error');
-    return new GraphQLError('Unexpected error', {
-      nodes: error.nodes,
-      path: error.path,
-      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
-    });
-  };
-  return {
-    onExecute({ args }) {
-      return {
-        onExecuteDone({ result, setResult }) {
-          if ('errors' in result && result.errors?.length) {
-            setResult({ ...result, errors: result.errors.map((e) => present(e, args.contextValue)) });
-          }
-        },
-      };
     },
   };
 }
@@ -185,14 +165,6 @@ function useDenialAudit(logger: Logger): Plugin<Context> {
       });
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const DEFAULT_QUERY = `# Welcome to locksmith. Your API key is already in the Headers tab.

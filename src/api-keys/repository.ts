@@ -47,6 +47,18 @@ export class ApiKeyRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** Live (unrevoked) keys minted by any of these keys. */
+  liveChildren(developerId: string, parentIds: readonly string[]): Promise<ApiKeyRow[]> {
+    if (parentIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('developer_id', '=', developerId)
+      .where('parent_id', 'in', [...parentIds])
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
   async touch(id: string, at: number): Promise<void> {
     await this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
   }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { appendAuditEvents } from '../audit/audit-log';
+import { type AuditEntry, appendAuditEvents } from '../audit/audit-log';
 import { type Actor, isScope, type Principal, SCOPES, type Scope } from '../auth/principal';
 import { generateApiKeyToken, hashToken, tokenPrefix } from '../auth/tokens';
 import { type Clock, dateFromMillis } from '../clock';
@@ -21,6 +21,8 @@ export interface ApiKey {
   readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
   readonly lastUsedAt: Date | null;
+  /** The key that minted this one (it expires no later and is revoked with it). */
+  readonly parentId: string | null;
 }
 
 export interface CreatedApiKey {
@@ -76,6 +78,11 @@ export class ApiKeyService {
     }
     const now = this.deps.clock.now();
     if (input.expiresAt && input.expiresAt.getTime() <= now) throw new ValidationError('expiresAt', 'expiresAt must be in the future');
+    // A key minted by a key is its child: it expires no later than its parent (asking for
+    // later, or for no expiry, gets the parent's) and is revoked with it.
+    const parent = await this.repo.with(trx).findById(actor.developerId, actor.actorId);
+    const requested = input.expiresAt ? input.expiresAt.getTime() : null;
+    const expiresAt = parent?.expires_at != null && (requested === null || requested > parent.expires_at) ? Number(parent.expires_at) : requested;
 
     const token = generateApiKeyToken();
     const row: ApiKeyRow = {
@@ -86,15 +93,24 @@ export class ApiKeyService {
       token_prefix: tokenPrefix(token),
       scopes: scopes.join(' '),
       created_at: now,
-      expires_at: input.expiresAt ? input.expiresAt.getTime() : null,
+      expires_at: expiresAt,
       revoked_at: null,
       last_used_at: null,
+      parent_id: parent?.id ?? null,
     };
     await this.repo.with(trx).insert(row);
     await appendAuditEvents(
       trx,
       actor.developerId,
-      [{ action: 'apikey.create', actor: actor.actorId, requestId: actor.requestId, detail: { apiKeyId: row.id, name, scopes } }],
+      [
+        {
+          action: 'apikey.create',
+          actor: actor.actorId,
+          requestId: actor.requestId,
+          callerRequestId: actor.callerRequestId,
+          detail: { apiKeyId: row.id, name, scopes, parentId: row.parent_id },
+        },
+      ],
       now,
     );
     return { apiKey: toApiKey(row), token };
@@ -117,15 +133,32 @@ export class ApiKeyService {
       const existing = await repo.findById(actor.developerId, id);
       if (!existing) throw new NotFoundError(`no API key with id "${id}"`);
       const now = this.deps.clock.now();
-      if (existing.revoked_at === null) {
-        await repo.revoke(actor.developerId, id, now);
-        await appendAuditEvents(
-          trx,
-          actor.developerId,
-          [{ action: 'apikey.revoke', actor: actor.actorId, requestId: actor.requestId, detail: { apiKeyId: id, name: existing.name } }],
-          now,
-        );
+      const entries: AuditEntry[] = [];
+      const revokeOne = async (key: ApiKeyRow, cascadeFrom: string | null) => {
+        if (!(await repo.revoke(actor.developerId, key.id, now))) return false;
+        entries.push({
+          action: 'apikey.revoke',
+          actor: actor.actorId,
+          requestId: actor.requestId,
+          callerRequestId: actor.callerRequestId,
+          detail: cascadeFrom ? { apiKeyId: key.id, name: key.name, revokedWith: cascadeFrom } : { apiKeyId: key.id, name: key.name },
+        });
+        return true;
+      };
+      if (existing.revoked_at === null) await revokeOne(existing, null);
+      // Descendants go with it, generation by generation, each revocation audited. Children of
+      // an already revoked key are swept too (keys minted before lineage was enforced).
+      let frontier = [existing.id];
+      const seen = new Set(frontier);
+      while (frontier.length > 0) {
+        const children = (await repo.liveChildren(actor.developerId, frontier)).filter((c) => !seen.has(c.id));
+        for (const child of children) {
+          seen.add(child.id);
+          await revokeOne(child, id);
+        }
+        frontier = children.map((c) => c.id);
       }
+      await appendAuditEvents(trx, actor.developerId, entries, now);
       return toApiKey({ ...existing, revoked_at: existing.revoked_at ?? now });
     });
   }
@@ -195,5 +228,6 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     expiresAt: dateFromMillis(row.expires_at),
     revokedAt: dateFromMillis(row.revoked_at),
     lastUsedAt: dateFromMillis(row.last_used_at),
+    parentId: row.parent_id ?? null,
   };
 }

@@ -29,6 +29,8 @@ export interface AuditEntry {
   readonly version?: number | null;
   readonly actor?: string | null;
   readonly requestId?: string | null;
+  /** The caller's own X-Request-Id; stored beside requestId, outside the hash (format v1). */
+  readonly callerRequestId?: string | null;
   /** Non-secret details only (names, scopes, counts). */
   readonly detail?: Record<string, string | number | boolean | null | string[]>;
 }
@@ -76,6 +78,7 @@ export async function appendAuditEvents(
       version: entry.version ?? null,
       actor: entry.actor ?? null,
       request_id: entry.requestId ?? null,
+      caller_request_id: entry.callerRequestId ?? null,
       at,
       detail: entry.detail ? JSON.stringify(entry.detail) : null,
       prev_hash: prevHash,
@@ -100,7 +103,7 @@ export async function appendAuditEvents(
  * Hash of a record's content and its predecessor's hash. Field order is part of the format; v2
  * binds the chain id too, v1 is the format of the legacy chain.
  */
-export function hashAuditRow(row: Omit<AuditEventRow, 'hash'>): string {
+export function hashAuditRow(row: Omit<AuditEventRow, 'hash' | 'caller_request_id'>): string {
   const fields = [
     row.id,
     row.developer_id,

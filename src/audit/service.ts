@@ -19,6 +19,7 @@ export interface AuditEvent {
   readonly version: number | null;
   readonly actor: string | null;
   readonly requestId: string | null;
+  readonly callerRequestId: string | null;
   readonly at: Date;
   readonly detail: Record<string, unknown> | null;
 }
@@ -57,7 +58,7 @@ export class AuditService {
       appendAuditEvents(
         trx,
         actor.developerId,
-        [{ action: 'auth.denied', actor: actor.actorId, requestId: actor.requestId, detail: { fields: [...new Set(fields)] } }],
+        [{ action: 'auth.denied', actor: actor.actorId, requestId: actor.requestId, callerRequestId: actor.callerRequestId, detail: { fields: [...new Set(fields)] } }],
         this.deps.clock.now(),
       ),
     );
@@ -163,6 +164,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
     version: row.version,
     actor: row.actor,
     requestId: row.request_id,
+    callerRequestId: row.caller_request_id ?? null,
     at: new Date(Number(row.at)),
     detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : null,
   };

@@ -30,4 +30,6 @@ export interface Actor {
   readonly developerId: string;
   readonly actorId: string;
   readonly requestId: string;
+  /** The caller's own X-Request-Id, kept beside the server's in audit records. */
+  readonly callerRequestId?: string | null;
 }

@@ -15,6 +15,10 @@ export const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey').implement({
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    parentId: t.exposeID('parentId', {
+      nullable: true,
+      description: 'The key that minted this one: this key expires no later than it and is revoked with it.',
+    }),
   }),
 });
 

@@ -1,5 +1,6 @@
 import { builder } from '../builder';
 import { actorOf } from '../context';
+import { countReveal } from '../graphql/reveal-budget';
 import type { SecretVersionInfo } from '../secrets/service';
 
 export const SecretVersionRef = builder.objectRef<SecretVersionInfo>('SecretVersion').implement({
@@ -15,6 +16,7 @@ export const SecretVersionRef = builder.objectRef<SecretVersionInfo>('SecretVers
       authScopes: { scope: 'secrets:reveal' },
       resolve: async (v, _args, ctx) => {
         const actor = actorOf(ctx);
+        countReveal(ctx);
         const secret = await ctx.services.secrets.getById(actor, v.secretId);
         if (!secret) throw new Error('secret vanished during the request');
         return ctx.services.secrets.reveal(actor, secret, v.version);

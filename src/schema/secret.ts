@@ -1,5 +1,6 @@
 import { builder } from '../builder';
 import { actorOf } from '../context';
+import { countReveal } from '../graphql/reveal-budget';
 import { encodeSecretCursor, encodeVersionCursor, type Secret } from '../secrets/service';
 import { toConnection } from './connection';
 import { SecretVersionRef } from './secret-version';
@@ -40,7 +41,10 @@ builder.node(SecretRef, {
     value: t.string({
       description: 'The decrypted current value. Needs secrets:reveal; every read is audited.',
       authScopes: { scope: 'secrets:reveal' },
-      resolve: (secret, _args, ctx) => ctx.services.secrets.reveal(actorOf(ctx), secret),
+      resolve: (secret, _args, ctx) => {
+        countReveal(ctx);
+        return ctx.services.secrets.reveal(actorOf(ctx), secret);
+      },
     }),
     versions: t.connection(
       {
@@ -96,6 +100,7 @@ builder.queryFields((t) => ({
     args: { name: t.arg.string({ required: true }), version: t.arg.int() },
     resolve: async (_root, { name, version }, ctx) => {
       const actor = actorOf(ctx);
+      countReveal(ctx);
       const secret = await ctx.services.secrets.get(actor, name);
       return secret ? ctx.services.secrets.reveal(actor, secret, version ?? undefined) : null;
     },

@@ -491,6 +491,7 @@ export class SecretService {
           version: r.version,
           actor: r.actor.actorId,
           requestId: r.actor.requestId,
+          callerRequestId: r.actor.callerRequestId,
         })),
         now,
       );
@@ -525,7 +526,7 @@ export class SecretService {
       await appendAuditEvents(
         trx,
         actor.developerId,
-        [...byName.values()].map((s) => ({ action: 'task.secret_use' as const, secretName: s.name, version: s.version, actor: actor.actorId, requestId: actor.requestId })),
+        [...byName.values()].map((s) => ({ action: 'task.secret_use' as const, secretName: s.name, version: s.version, actor: actor.actorId, requestId: actor.requestId, callerRequestId: actor.callerRequestId })),
         now,
       );
     });
@@ -607,7 +608,7 @@ export class SecretService {
   }
 
   private audit(trx: Kysely<Database>, actor: Actor, at: number, entry: Omit<AuditEntry, 'actor' | 'requestId'>): Promise<void> {
-    return appendAuditEvents(trx, actor.developerId, [{ ...entry, actor: actor.actorId, requestId: actor.requestId }], at);
+    return appendAuditEvents(trx, actor.developerId, [{ ...entry, actor: actor.actorId, requestId: actor.requestId, callerRequestId: actor.callerRequestId }], at);
   }
 }
 

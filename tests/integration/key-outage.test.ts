@@ -37,7 +37,8 @@ describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, p
     db = await createTestDatabase(kind);
     // One fast attempt: an outage is a connection refused, reported at once.
     backend = await startKeyProviderBackend(provider, { timeoutMs: 500, maxAttempts: 2 });
-    t = record(await startTestApp(kind, { database: db, env: backend.env }));
+    // /readyz caches its result for a few seconds by default; this test watches it flip.
+    t = record(await startTestApp(kind, { database: db, env: { ...backend.env, LOCKSMITH_READINESS_CACHE_MS: '0' } }));
     a = await t.createDeveloper('cached dev');
     b = await t.createDeveloper('new dev');
     for (let i = 0; i < 5; i++) await createSecret(t, a.token, { name: `cached_${i}`, value: `cached-value-${i}-abcdef` });
