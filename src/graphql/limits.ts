@@ -77,7 +77,7 @@ export function useGraphQLLimits(limits: LimitsConfig): Plugin<Context>[] {
 }
 
 /**
- * Reveals per operation, counted statically: every `value` field (and `secretValue`) the
+ * Reveals per operation (and whole-chain verifications), counted statically: every `value` field (and `secretValue`) the
  * operation names, fragment spreads counted each time. Lists multiply this at run time; the
  * per-request counter (countReveal) catches those.
  */
@@ -87,7 +87,11 @@ function maxRevealsRule(max: number) {
       OperationDefinition: {
         enter(node: Parameters<typeof summarizeOperation>[2]) {
           const document = context.getDocument() as DocumentNode;
-          const { reveals } = summarizeOperation(context.getSchema(), document, node);
+          const { reveals, fullScans } = summarizeOperation(context.getSchema(), document, node);
+          // verifyAuditLog re-hashes a tenant's whole chain: once per operation is plenty.
+          if (fullScans > 1) {
+            context.reportError(limitError(new LimitExceededError('fullScans', 1, 'fixed', 'verifyAuditLog may appear once per operation')));
+          }
           if (reveals > max) {
             context.reportError(
               limitError(new LimitExceededError('reveals', max, 'LOCKSMITH_MAX_REVEALS', `the operation reveals ${reveals > 1e9 ? 'far too many' : reveals} values`)),

@@ -24,9 +24,12 @@ export interface SelectionSummary {
   readonly fields: Map<string, GraphQLField<unknown, unknown>>;
   /** Occurrences of reveal fields, with fragment spreads counted each time they appear. */
   readonly reveals: number;
+  /** Occurrences of fields that walk a whole tenant's history (verifyAuditLog). */
+  readonly fullScans: number;
 }
 
 export const REVEAL_FIELDS: ReadonlySet<string> = new Set(['Secret.value', 'SecretVersion.value', 'Query.secretValue']);
+export const FULL_SCAN_FIELDS: ReadonlySet<string> = new Set(['Query.verifyAuditLog']);
 
 export function operationOf(document: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
@@ -42,9 +45,11 @@ export function summarizeOperation(schema: GraphQLSchema, document: DocumentNode
   const summarize = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined): SelectionSummary => {
     const fields = new Map<string, GraphQLField<unknown, unknown>>();
     let reveals = 0;
+    let fullScans = 0;
     const merge = (s: SelectionSummary) => {
       for (const [k, v] of s.fields) fields.set(k, v);
       reveals += s.reveals;
+      fullScans += s.fullScans;
     };
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -54,6 +59,7 @@ export function summarizeOperation(schema: GraphQLSchema, document: DocumentNode
         const coordinate = `${parent.name}.${def.name}`;
         fields.set(coordinate, def);
         if (REVEAL_FIELDS.has(coordinate)) reveals += 1;
+        if (FULL_SCAN_FIELDS.has(coordinate)) fullScans += 1;
         if (selection.selectionSet) merge(summarize(selection.selectionSet, getNamedType(def.type) as GraphQLCompositeType));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) as GraphQLCompositeType | undefined) : parent;
@@ -62,14 +68,14 @@ export function summarizeOperation(schema: GraphQLSchema, document: DocumentNode
         merge(fragment(selection.name.value));
       }
     }
-    return { fields, reveals };
+    return { fields, reveals, fullScans };
   };
 
   const fragment = (name: string): SelectionSummary => {
     const done = memo.get(name);
     if (done) return done;
     const definition = fragments.get(name);
-    if (!definition || inProgress.has(name)) return { fields: new Map(), reveals: 0 };
+    if (!definition || inProgress.has(name)) return { fields: new Map(), reveals: 0, fullScans: 0 };
     inProgress.add(name);
     const type = schema.getType(definition.typeCondition.name.value) as GraphQLCompositeType | undefined;
     const summary = summarize(definition.selectionSet, type);

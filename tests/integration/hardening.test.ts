@@ -3,9 +3,13 @@
  * it must get (status, typed code), proof that nothing changed, and that the server keeps
  * answering /healthz. Storage-dependent cases run on SQLite and MariaDB.
  */
+import { randomBytes } from 'node:crypto';
 import { DATABASE_KINDS } from '../support/databases';
 import { createApiKey, createSecret, mutate, query, REVOKE_API_KEY, TestClock } from '../support/integration';
 import { startTestApp, type TestApp } from '../support/test-app';
+
+/** Production refuses to generate a master key; these tests bring their own. */
+const PRODUCTION = () => ({ NODE_ENV: 'production', LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}` });
 
 const at = (address: string) => ({ req: { socket: { remoteAddress: address } } });
 
@@ -258,5 +262,100 @@ describe('rate limits', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('REST statuses, exposure and ops endpoints', () => {
+  let t: TestApp;
+  let token: string;
+  const clock = new TestClock();
+  const rest = (path: string, init: { method?: string; body?: string; token?: string | null } = {}) =>
+    t.app.yoga.fetch(`http://locksmith.test${path}`, {
+      method: init.method ?? 'GET',
+      headers: { 'content-type': 'application/json', ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? token}` }) },
+      body: init.body,
+    });
+
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { clock, env: { ...PRODUCTION(), LOCKSMITH_METRICS_TOKEN: 'metrics-token-0123456789' } });
+    token = (await t.createDeveloper('rest')).token;
+    await createSecret(t, token, { name: 'expiring', value: 'expiring-value', expiresAt: clock.iso(1000) });
+    clock.advance(2000);
+  });
+  afterAll(() => t?.close());
+
+  it('SECRET_EXPIRED is 410, a malformed body 400 BAD_REQUEST, an absent value 404', async () => {
+    const expired = await rest('/api/secret-value?name=expiring');
+    expect(expired.status).toBe(410);
+    expect((await expired.json()).errors[0].code).toBe('SECRET_EXPIRED');
+    const malformed = await rest('/api/create-secret', { method: 'POST', body: '{"input": {' });
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).errors[0].code).toBe('BAD_REQUEST');
+    const wrongType = await rest('/api/create-secret', { method: 'POST', body: JSON.stringify({ input: { name: 5 } }) });
+    expect(wrongType.status).toBe(400);
+    expect((await wrongType.json()).errors[0].code).not.toBe('INTERNAL_SERVER_ERROR');
+    const absent = await rest('/api/secret-value?name=nope');
+    expect(absent.status).toBe(404);
+    expect((await absent.json()).errors[0].code).toBe('NOT_FOUND');
+  });
+
+  it('/api/docs is not served; /api/openapi.json needs a token', async () => {
+    expect((await rest('/api/docs')).status).toBe(404);
+    expect((await rest('/api/openapi.json', { token: null })).status).toBe(401);
+  });
+
+  it('/metrics needs its token when LOCKSMITH_METRICS_TOKEN is set', async () => {
+    const get = (authorization?: string) => t.app.yoga.fetch('http://locksmith.test/metrics', { headers: authorization ? { authorization } : {} });
+    expect((await get()).status).toBe(401);
+    expect((await get(`Bearer ${token}`)).status).toBe(401);
+    expect((await get('Bearer metrics-token-0123456789')).status).toBe(200);
+  });
+
+  it('production: no introspection, no field suggestions (unless LOCKSMITH_INTROSPECTION=true)', async () => {
+    const introspect = await post(t, { query: '{ __schema { types { name } } }' }, { authorization: `Bearer ${token}` });
+    expect(introspect.body.data).toBeUndefined();
+    expect(JSON.stringify(introspect.body)).not.toContain('SecretConnection');
+    const typo = await post(t, { query: '{ secrt(name: "x") { name } }' }, { authorization: `Bearer ${token}` });
+    expect(JSON.stringify(typo.body)).not.toMatch(/Did you mean/);
+
+    const open = await startTestApp('sqlite', { env: { ...PRODUCTION(), LOCKSMITH_INTROSPECTION: 'true' } });
+    try {
+      const key = (await open.createDeveloper('intro')).token;
+      const r = await post(open, { query: '{ __schema { queryType { name } } }' }, { authorization: `Bearer ${key}` });
+      expect(r.body.data.__schema.queryType.name).toBe('Query');
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('verifyAuditLog may appear once per operation', async () => {
+    const r = await post(t, { query: '{ a: verifyAuditLog { ok } b: verifyAuditLog { ok } }' }, { authorization: `Bearer ${token}` });
+    expect(r.body.errors[0].extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'fullScans' });
+  });
+
+  it('/readyz checks the key provider at most once per cache period', async () => {
+    const spy = jest.spyOn(t.app.providers, 'checkHealth');
+    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await t.app.yoga.fetch('http://locksmith.test/readyz')).status));
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(1);
+    spy.mockRestore();
+  });
+});
+
+describe('development GraphiQL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { env: { NODE_ENV: 'development', LOCKSMITH_GRAPHIQL: 'true' }, graphiqlHeaders: () => ({ Authorization: 'Bearer lsk_dev-key-for-graphiql' }) });
+  });
+  afterAll(() => t?.close());
+  const page = async (host: string) =>
+    (await t.app.yoga.fetch(`http://${host}/graphql`, { headers: { accept: 'text/html', host } })).text();
+
+  it('embeds the key only for a loopback Host on a loopback listener', async () => {
+    expect(await page('localhost:4000')).toContain('lsk_dev-key-for-graphiql');
+    expect(await page('127.0.0.1:4000')).toContain('lsk_dev-key-for-graphiql');
+    const rebound = await page('attacker.example');
+    expect(rebound).not.toContain('lsk_dev-key-for-graphiql');
+    expect(rebound).toContain('locksmith');
   });
 });

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   readonly clock?: Clock;
   /** Reuse an existing database (e.g. to restart an app on the same data). */
   readonly database?: TestDatabase;
+  /** Headers development GraphiQL would embed (the dev server passes the default key). */
+  readonly graphiqlHeaders?: () => Record<string, string>;
   /** Key provider backend to start; default LOCKSMITH_TEST_KEY_PROVIDER (else local). */
   readonly keyProvider?: TestKeyProviderKind;
 }
@@ -95,7 +97,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
   });
   let app: App;
   try {
-    app = await createApp(config, { logger: createLogger('debug', sink), clock: options.clock });
+    app = await createApp(config, { logger: createLogger('debug', sink), clock: options.clock, graphiqlHeaders: options.graphiqlHeaders });
   } catch (error) {
     if (!options.database) {
       await releaseBackend(db);

@@ -1,0 +1,78 @@
+/**
+ * Memory under large bodies, on a real production-mode server process: distinct 8 MB
+ * unauthenticated queries (which once grew RSS to 4 GB and killed the process) and distinct
+ * near-limit authenticated ones leave the heap within a small multiple of where it started,
+ * and the server keeps answering /healthz. Measured with the process's own memory usage
+ * (process.memoryUsage via /metrics), as ratios, never as absolute numbers or times.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ServerProcess, startServerProcess } from '../support/server-process';
+
+jest.setTimeout(120_000);
+
+const ADMIN = `lsa_${randomBytes(24).toString('hex')}`;
+let server: ServerProcess;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'locksmith-mem-'));
+  server = await startServerProcess(dataDir, {
+    NODE_ENV: 'production',
+    LOCKSMITH_ADMIN_TOKEN: ADMIN,
+    LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOCKSMITH_LOG_LEVEL: 'info', // the harness waits for the "listening" line
+    // This test sends far more refused requests than a real client would.
+    LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '1000',
+  });
+});
+afterAll(async () => {
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const memory = async () => {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1]);
+  return { heap: read('locksmith_nodejs_heap_size_used_bytes'), rss: read('locksmith_process_resident_memory_bytes') };
+};
+
+async function post(body: string, token?: string): Promise<number> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers, body });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return 0; // the server may close the connection instead of reading a refused body
+  }
+}
+
+it('large unauthenticated and authenticated bodies leave the heap bounded', async () => {
+  const created = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    body: JSON.stringify({ query: 'mutation { createDeveloper(input: { name: "mem" }) { ... on CreateDeveloperPayload { apiKey { token } } } }' }),
+  });
+  const token = ((await created.json()) as any).data.createDeveloper.apiKey.token as string;
+  await post(JSON.stringify({ query: '{ me { id } }' }), token);
+  const start = await memory();
+
+  const unauthenticated: number[] = [];
+  for (let i = 0; i < 12; i++) unauthenticated.push(await post(JSON.stringify({ query: `{ x${i} ${'a '.repeat(4 * 1024 * 1024)} }` })));
+  expect(unauthenticated.every((s) => s === 401 || s === 0)).toBe(true);
+
+  const authenticated: number[] = [];
+  for (let i = 0; i < 12; i++) authenticated.push(await post(JSON.stringify({ query: `{ y${i} ${'b '.repeat(450 * 1024)} }` }), token));
+  expect(authenticated.every((s) => s === 400 || s === 200)).toBe(true);
+  const oversized = await post(JSON.stringify({ query: `{ z ${'c '.repeat(1024 * 1024)} }` }), token);
+  expect([413, 0]).toContain(oversized);
+
+  expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  const end = await memory();
+  expect(end.heap / start.heap).toBeLessThan(3);
+  expect(end.rss / start.rss).toBeLessThan(3);
+});
