@@ -10,6 +10,7 @@ const examples: Record<string, () => errors.AppError> = {
   VersionConflictError: () => new errors.VersionConflictError(1, 2),
   ForbiddenError: () => new errors.ForbiddenError('no'),
   KeyServiceUnavailableError: () => new errors.KeyServiceUnavailableError('down'),
+  AuditUnavailableError: () => new errors.AuditUnavailableError('audit down'),
   SecretExpiredError: () => new errors.SecretExpiredError('k', new Date(0)),
   LimitExceededError: () => new errors.LimitExceededError('body', 1, 'LOCKSMITH_MAX_BODY_BYTES', 'too big', 413),
   RateLimitedError: () => new errors.RateLimitedError(3, 'requests'),
