@@ -55,7 +55,12 @@ async function main(): Promise<void> {
   // Slow clients cannot hold sockets open: headers must arrive within headersTimeout and the
   // whole request (headers and body) within requestTimeout; both answer 408 and close.
   const server = createServer(
-    { headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs },
+    {
+      headersTimeout: config.limits.headersTimeoutMs,
+      requestTimeout: config.limits.requestTimeoutMs,
+      // Node checks those timeouts on this interval (30 s by default, far beyond them).
+      connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs),
+    },
     createRequestListener(app.yoga, consoleSite),
   );
   await new Promise<void>((resolve, reject) => {

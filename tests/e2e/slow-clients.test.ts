@@ -1,0 +1,56 @@
+/**
+ * Slow clients (slowloris): a client that never finishes its headers, or its body, loses the
+ * connection after the header / request timeout instead of holding a socket forever, and the
+ * server keeps answering meanwhile. Asserts what happens, not when.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ServerProcess, startServerProcess } from '../support/server-process';
+
+jest.setTimeout(60_000);
+
+const ADMIN = `lsa_${randomBytes(24).toString('hex')}`;
+let server: ServerProcess;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'locksmith-slow-'));
+  server = await startServerProcess(dataDir, {
+    NODE_ENV: 'production',
+    LOCKSMITH_ADMIN_TOKEN: ADMIN,
+    LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOCKSMITH_HEADERS_TIMEOUT_MS: '1000',
+    LOCKSMITH_REQUEST_TIMEOUT_MS: '2000',
+  });
+});
+afterAll(async () => {
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Sends `text`, then waits until the server ends the connection; resolves with what it sent. */
+function stall(text: string): Promise<string> {
+  const { port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
+    socket.on('data', (chunk) => (received += String(chunk)));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
+
+it('unfinished headers and unfinished bodies are cut off with 408', async () => {
+  const [headers, body] = await Promise.all([
+    stall('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n'),
+    // Authenticated, so the edge lets it through and the server waits for the promised body.
+    stall(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"query":`),
+    (async () => expect((await fetch(`${server.url}/healthz`)).status).toBe(200))(),
+  ]);
+  expect(headers).toMatch(/^HTTP\/1\.1 408/);
+  expect(body).toMatch(/^HTTP\/1\.1 408/);
+  expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+});
