@@ -38,6 +38,7 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   try {
     const metrics = createMetrics(dataKeys.stats, core.tenants.stats, { token: config.limits.metricsToken });
     const rateLimits = createRateLimits(config.limits.rateLimit, logger);
+    await rateLimits.ready;
     const yoga = createLocksmithYoga({
       limits: config.limits,
       rateLimits,

@@ -20,6 +20,8 @@ export interface RateLimits {
   authFailed(address: string): Promise<Refusal | null>;
   /** Counts one request by this key (or other principal id). */
   principal(actorId: string): Promise<Refusal | null>;
+  /** Settles once Redis answered or failed its first connection (at once without Redis). */
+  readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,14 @@ export function createRateLimits(config: LimitsConfig['rateLimit'], logger: Logg
     if (redisDown) logger.info('rate limits: Redis reachable again');
     redisDown = false;
   });
+  // Start-up waits for the first connection attempt, so a node does not begin on its memory
+  // fallback (and count apart from its peers) just because Redis was a few ms slower.
+  const ready = redis
+    ? new Promise<void>((resolve) => {
+        redis.once('ready', () => resolve());
+        redis.once('error', () => resolve());
+      })
+    : Promise.resolve();
 
   const limiter = (name: string, points: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });
@@ -77,6 +87,7 @@ export function createRateLimits(config: LimitsConfig['rateLimit'], logger: Logg
   };
 
   return {
+    ready,
     request: (address) => consume(perAddress, address, 'requests from this address'),
     principal: (actorId) => consume(perKey, actorId, 'requests with this API key'),
     authFailed: (address) => consume(authFailures, address, 'failed authentications from this address'),
