@@ -6,31 +6,26 @@
  * (process.memoryUsage via /metrics), as ratios, never as absolute numbers or times.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ServerProcess, startServerProcess } from '../support/server-process';
+import { type ServerProcess, startServerProcess } from '../support/processes';
 
 jest.setTimeout(120_000);
 
 const ADMIN = `lsa_${randomBytes(24).toString('hex')}`;
 let server: ServerProcess;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'locksmith-mem-'));
-  server = await startServerProcess(dataDir, {
-    NODE_ENV: 'production',
-    LOCKSMITH_ADMIN_TOKEN: ADMIN,
-    LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    LOCKSMITH_LOG_LEVEL: 'info', // the harness waits for the "listening" line
-    // This test sends far more refused requests than a real client would.
-    LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '1000',
+  server = await startServerProcess({
+    env: {
+      NODE_ENV: 'production',
+      LOCKSMITH_ADMIN_TOKEN: ADMIN,
+      LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      // This test sends far more refused requests than a real client would.
+      LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '1000',
+    },
   });
 });
 afterAll(async () => {
   await server?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const memory = async () => {

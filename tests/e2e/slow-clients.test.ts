@@ -4,31 +4,27 @@
  * server keeps answering meanwhile. Asserts what happens, not when.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ServerProcess, startServerProcess } from '../support/server-process';
+import { type ServerProcess, startServerProcess } from '../support/processes';
 
 jest.setTimeout(60_000);
 
 const ADMIN = `lsa_${randomBytes(24).toString('hex')}`;
 let server: ServerProcess;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'locksmith-slow-'));
-  server = await startServerProcess(dataDir, {
-    NODE_ENV: 'production',
-    LOCKSMITH_ADMIN_TOKEN: ADMIN,
-    LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    LOCKSMITH_HEADERS_TIMEOUT_MS: '1000',
-    LOCKSMITH_REQUEST_TIMEOUT_MS: '2000',
+  server = await startServerProcess({
+    env: {
+      NODE_ENV: 'production',
+      LOCKSMITH_ADMIN_TOKEN: ADMIN,
+      LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      LOCKSMITH_HEADERS_TIMEOUT_MS: '1000',
+      LOCKSMITH_REQUEST_TIMEOUT_MS: '2000',
+    },
   });
 });
 afterAll(async () => {
   await server?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Sends `text`, then waits until the server ends the connection; resolves with what it sent. */
