@@ -105,7 +105,7 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
         restBasePath: REST_BASE_PATH,
       }),
       ...useGraphQLLimits(limits),
-      useErrorPresentation(options.logger, states),
+      useErrorPresentation(options.logger, states, limits.maxBodyBytes),
       useRefuseBeforeRunning(),
       useDenialAudit(options.logger),
       useRestApi(REST_BASE_PATH),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Context } from '../context';
 import { AppError, LimitExceededError, RateLimitedError } from '../errors';
 import type { RequestStates } from '../http/request-state';
+import { limitError } from './limits';
 
 /**
  * How errors reach clients. Domain errors (AppError) keep their message and code (and field,
@@ -66,7 +67,7 @@ export function maskError(error: unknown): Error {
   return presentError(error);
 }
 
-export function useErrorPresentation(logger: Logger, states: RequestStates): Plugin<Context> {
+export function useErrorPresentation(logger: Logger, states: RequestStates, maxBodyBytes: number): Plugin<Context> {
   const log = (error: GraphQLError, requestId: string | undefined) => {
     const original = masked.get(error);
     if (original !== undefined) logger.error({ err: original, requestId, path: error.path?.join('.') }, 'unexpected error');
@@ -93,6 +94,12 @@ export function useErrorPresentation(logger: Logger, states: RequestStates): Plu
       const requestId = states.get(request)?.requestId;
       let changed = false;
       const errors = result.errors.map((e) => {
+        // yoga's own cut of a streamed (chunked) body over the bound: the same typed error the
+        // edge gives a declared Content-Length over it.
+        if ((e as GraphQLError).extensions?.code === 'REQUEST_ENTITY_TOO_LARGE') {
+          changed = true;
+          return limitError(new LimitExceededError('body', maxBodyBytes, 'LOCKSMITH_MAX_BODY_BYTES', 'the request body is too large', 413));
+        }
         const presented = presentError(e, requestId);
         if (masked.has(presented) && presented.extensions.requestId === undefined) {
           log(presented, requestId);

@@ -43,6 +43,9 @@ export function useRequestState(states: RequestStates, trustProxy: boolean): Plu
     onResponse({ request, response }) {
       const state = states.get(request);
       if (state) response.headers.set('x-request-id', state.requestId);
+      // A body refused part-way (yoga cuts a stream at the bound) is left unread on the socket:
+      // the connection cannot carry another request.
+      if (response.status === 411 || response.status === 413) response.headers.set('connection', 'close');
     },
   };
 }
