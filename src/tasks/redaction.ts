@@ -77,42 +77,44 @@ const MIN_CANONICAL_FORM = 8;
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
+/** Where the (possibly escaped) character starting at `i` ends, and what it decodes to. */
+function charAt(text: string, i: number): { ch: string; next: number } {
+  const c = text[i]!;
+  if (c !== '\\') return { ch: c, next: i + 1 };
+  // A run of backslashes counts as one: text escaped twice (JSON quoted inside JSON) reads
+  // the same as text escaped once, and a literal backslash the same as its escaped form.
+  let j = i;
+  while (text[j] === '\\') j++;
+  const e = text[j];
+  if (e !== undefined && Object.hasOwn(SIMPLE_ESCAPES, e)) return { ch: SIMPLE_ESCAPES[e]!, next: j + 1 };
+  if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(j + 1, j + 5))) return { ch: String.fromCharCode(parseInt(text.slice(j + 1, j + 5), 16)), next: j + 5 };
+  return { ch: '\\', next: j };
+}
+
+const WHITESPACE = /\s/;
+
 /**
- * `text` with JSON escape sequences decoded and whitespace removed; `starts[i]`/`ends[i]`
- * give the span of the original text that canonical character i came from.
+ * `text` with JSON escape sequences decoded and whitespace removed; `starts[i]` is where
+ * canonical character i begins in the original (its end: `charAt(text, starts[i]).next`).
+ * Code units are collected in a typed array, so a multi-megabyte body costs a few bytes per
+ * character, not an array of strings.
  */
-export function canonicalView(text: string): { text: string; starts: Int32Array; ends: Int32Array } {
-  const chars: string[] = [];
+export function canonicalView(text: string): { text: string; starts: Int32Array } {
+  const units = new Uint16Array(text.length);
   const starts = new Int32Array(text.length);
-  const ends = new Int32Array(text.length);
   let n = 0;
   for (let i = 0; i < text.length; ) {
-    let ch = text[i]!;
-    let next = i + 1;
-    if (ch === '\\') {
-      // A run of backslashes counts as one: text escaped twice (JSON quoted inside JSON) reads
-      // the same as text escaped once, and a literal backslash the same as its escaped form.
-      let j = i;
-      while (text[j] === '\\') j++;
-      const e = text[j];
-      next = j;
-      if (e !== undefined && e !== '\\' && Object.hasOwn(SIMPLE_ESCAPES, e)) {
-        ch = SIMPLE_ESCAPES[e]!;
-        next = j + 1;
-      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(j + 1, j + 5))) {
-        ch = String.fromCharCode(parseInt(text.slice(j + 1, j + 5), 16));
-        next = j + 5;
-      }
-    }
-    if (!/\s/.test(ch)) {
-      chars.push(ch);
+    const { ch, next } = charAt(text, i);
+    if (!WHITESPACE.test(ch)) {
+      units[n] = ch.charCodeAt(0);
       starts[n] = i;
-      ends[n] = next;
       n++;
     }
     i = next;
   }
-  return { text: chars.join(''), starts, ends };
+  let out = '';
+  for (let k = 0; k < n; k += 8192) out += String.fromCharCode(...units.subarray(k, Math.min(n, k + 8192)));
+  return { text: out, starts };
 }
 
 export class Redactor {
@@ -187,7 +189,7 @@ export class Redactor {
     for (const m of view.text.matchAll(matcher)) {
       const first = m.index;
       const last = first + m[0].length - 1;
-      spans.push([view.starts[first]!, view.ends[last]!, this.canonicalLabels.get(m[0]) ?? 'unknown']);
+      spans.push([view.starts[first]!, charAt(text, view.starts[last]!).next, this.canonicalLabels.get(m[0]) ?? 'unknown']);
     }
     if (spans.length === 0) return text;
     let out = '';

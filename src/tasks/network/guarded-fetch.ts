@@ -50,10 +50,11 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     try {
       found = await resolve(url.hostname);
     } catch (err) {
+      // Not a refusal: the name does not resolve (a network error like any other).
       const code = (err as { code?: unknown } | null)?.code;
-      throw new NetworkPolicyError(`could not resolve ${url.hostname}${typeof code === 'string' ? ` (${code})` : ''}`);
+      throw Object.assign(new Error(`could not resolve ${url.hostname}${typeof code === 'string' ? ` (${code})` : ''}`), { code: 'ENOTFOUND' });
     }
-    if (found.length === 0) throw new NetworkPolicyError(`could not resolve ${url.hostname}`);
+    if (found.length === 0) throw Object.assign(new Error(`could not resolve ${url.hostname}`), { code: 'ENOTFOUND' });
     // Every address must pass: with several A/AAAA records the platform may pick any of them.
     const verdicts = found.map((a) => {
       const parsed = parseAddress(a.address);
