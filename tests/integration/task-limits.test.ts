@@ -33,9 +33,12 @@ const run = async (task: unknown, input: unknown = {}) => {
 describe('task limits', () => {
   it('CPU: O(n) built-ins over a 1 MB string, many times over, hit TASK_TIME_LIMIT', async () => {
     // The review's 4.8 KB task: len([int(o.z, 2), ...x120]) over a 1 MB string.
-    const expr = `$ len([${Array(120).fill('int(o.z, 2)').join(', ')}])`;
-    const task = { main: [{ evaluate: { o: '$ inputs' } }, { evaluate: { n: expr.replace(/o\.z/g, '_.o.z') } }] };
-    const { run: r } = await run(task, { z: MB_STRING });
+    // The 1 MB string comes from a tool response, as in the review (request bodies are capped).
+    const task = {
+      tools: [{ name: 'big', type: 'api_call', api_call: { method: 'GET', url: `${api.url}/big` } }],
+      main: [{ tool: 'big' }, { evaluate: { n: `$ len([${Array(120).fill('int(_.s, 2)').join(', ')}])` } }],
+    };
+    const { run: r } = await run(task);
     expect(r.status).toBe('FAILED');
     expect(r.errorCode).toBe('TASK_TIME_LIMIT');
   });
