@@ -1,10 +1,11 @@
 /**
- * The task engine: parse, validate and run tasks that use secrets by name. A pure library:
- * no GraphQL and no database; the caller supplies secret lookup/reveal, fetch and config.
+ * The task engine: parse, validate and run tasks that use secrets by name. No GraphQL and no
+ * database: the caller supplies secret lookup/reveal, fetch and config (task-service.ts binds
+ * it to a tenant and runs it on the worker pool). Security model: docs/tasks-security.md.
  */
 
 export { runTask, DEFAULT_RUN_LIMITS } from './runner';
-export type { RunTaskDeps, RunLimits, TaskSecrets, TaskLogger, TaskRunResult, TaskStepResult, TaskRunStatus } from './runner';
+export type { RunTaskDeps, RunLimits, TaskSecrets, TaskLogger, TaskRunResult, TaskStepResult, TaskRunStatus, TaskErrorCode, RevealedSecret } from './runner';
 
 export { validateTask } from './validate';
 export type { ValidateTaskOptions, TaskValidation } from './validate';
@@ -17,6 +18,11 @@ export { analyzeTask } from './analyze';
 export type { TaskAnalysis, SecretReference, LlmKeyRequirement } from './analyze';
 
 export { Redactor, encodedForms } from './redaction';
+
+export { AddressPolicy, parseNetworks } from './network/address-policy';
+export { createGuardedFetch, systemResolver, NETWORK_POLICY_CODE } from './network/guarded-fetch';
+export type { Resolver, ResolvedAddress } from './network/guarded-fetch';
+export { TaskWorkerPool } from './worker/pool';
 
 export { LLM_PROVIDERS, routeModel, keyCandidates, llmConfigFromEnv } from './llm-providers';
 export type { LlmConfig, LlmProvider, ProviderId } from './llm-providers';
