@@ -529,6 +529,8 @@ describe('web console in production', () => {
       dataDir,
       env: {
         ...backend.env,
+        // /readyz reuses its result for 5 s by default; the outage test below needs it at once.
+        LOCKSMITH_READINESS_CACHE_MS: '0',
         LOCKSMITH_JWT_ISSUER: issuer.issuer,
         LOCKSMITH_JWT_JWKS_URL: issuer.jwksUrl,
         LOCKSMITH_JWT_AUDIENCE: 'locksmith',
