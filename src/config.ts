@@ -106,6 +106,10 @@ const EnvSchema = z.object({
   LOCKSMITH_JWT_AUDIENCE: z.string().min(1).optional(),
   LOCKSMITH_JWT_DEVELOPER_CLAIM: z.string().min(1).default('locksmith_developer'),
   LOCKSMITH_SHUTDOWN_TIMEOUT_MS: positiveInt('LOCKSMITH_SHUTDOWN_TIMEOUT_MS').default(10_000),
+  LOCKSMITH_AUDIT_LOG: z
+    .string()
+    .regex(/^(stdout|file:.+)$/, 'LOCKSMITH_AUDIT_LOG must be stdout or file:<path>')
+    .optional(),
   LOCKSMITH_NODE_ID: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'LOCKSMITH_NODE_ID must be 1-64 letters, digits, _ . - (starting with a letter or digit)')
@@ -138,6 +142,8 @@ export interface Config {
   /** The web console at /console (development and production alike); LOCKSMITH_CONSOLE=false turns it off. */
   readonly console: boolean;
   readonly shutdownTimeoutMs: number;
+  /** Where every committed audit record is also written, one JSON line each (LOCKSMITH_AUDIT_LOG). */
+  readonly auditLog: { readonly kind: 'stdout' } | { readonly kind: 'file'; readonly path: string } | undefined;
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
   readonly corsOrigins: string[];
   /** Hosts task tool calls may reach; empty allows any public host. */
@@ -263,6 +269,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     graphiql: e.LOCKSMITH_GRAPHIQL ?? !production,
     console: e.LOCKSMITH_CONSOLE,
     shutdownTimeoutMs: e.LOCKSMITH_SHUTDOWN_TIMEOUT_MS,
+    auditLog:
+      e.LOCKSMITH_AUDIT_LOG === undefined
+        ? undefined
+        : e.LOCKSMITH_AUDIT_LOG === 'stdout'
+          ? { kind: 'stdout' }
+          : { kind: 'file', path: resolve(e.LOCKSMITH_AUDIT_LOG.slice('file:'.length)) },
     corsOrigins: (e.LOCKSMITH_CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim())

@@ -5,7 +5,8 @@ import { CONSOLE_PATH, defaultConsoleDir, loadConsoleSite } from './console/stat
 import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
 import { createRequestListener } from './http';
 import { createLogger } from './logger';
-import { describeStartupError, EX_CONFIG } from './startup-errors';
+import { type AuditSink, createAuditSink } from './audit/sink';
+import { describeStartupError, EX_CONFIG, StartupConfigError } from './startup-errors';
 
 /** Entry point: config -> app -> HTTP listener, with graceful shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -25,7 +26,13 @@ async function main(): Promise<void> {
   let graphiqlHeaders: Record<string, string> = {};
   let app;
   try {
-    app = await createApp(config, { logger, adminToken: devCredentials?.adminToken, graphiqlHeaders: () => graphiqlHeaders });
+    const sink = auditSinkFor(config);
+    app = await createApp(config, {
+      logger,
+      adminToken: devCredentials?.adminToken,
+      graphiqlHeaders: () => graphiqlHeaders,
+      onAuditCommitted: sink?.write,
+    });
   } catch (error) {
     exitOnStartupError(error, config, logger);
   }
@@ -83,6 +90,20 @@ async function main(): Promise<void> {
 
   const running = app;
   installShutdown(server, () => running.close(), config.shutdownTimeoutMs, logger);
+}
+
+/** The audit stream, if configured; a file sink reopens its path on SIGHUP (log rotation). */
+function auditSinkFor(config: Config): AuditSink | undefined {
+  if (!config.auditLog) return undefined;
+  let sink: AuditSink;
+  try {
+    sink = createAuditSink(config.auditLog);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new StartupConfigError(`LOCKSMITH_AUDIT_LOG: cannot open ${config.auditLog.kind === 'file' ? config.auditLog.path : 'stdout'} (${code}): check the folder exists and is writable`);
+  }
+  process.on('SIGHUP', () => sink.reopen());
+  return sink;
 }
 
 /** Configuration problems: one line and EX_CONFIG. Anything else: the detail to the log, exit 1. */

@@ -22,6 +22,8 @@ export interface AuditEvent {
   readonly callerRequestId: string | null;
   readonly at: Date;
   readonly detail: Record<string, unknown> | null;
+  readonly prevHash: string;
+  readonly hash: string;
 }
 
 export interface AuditFilter {
@@ -167,5 +169,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
     callerRequestId: row.caller_request_id ?? null,
     at: new Date(Number(row.at)),
     detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : null,
+    prevHash: row.prev_hash,
+    hash: row.hash,
   };
 }

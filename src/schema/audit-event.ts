@@ -19,6 +19,8 @@ export const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').impleme
     callerRequestId: t.exposeString('callerRequestId', { nullable: true, description: "The caller's own X-Request-Id, when it sent one." }),
     at: t.expose('at', { type: 'DateTime' }),
     detail: t.expose('detail', { type: 'JSON', nullable: true }),
+    prevHash: t.exposeString('prevHash', { description: "The chain's previous record's hash (SHA-256, hex)." }),
+    hash: t.exposeString('hash', { description: 'SHA-256 (hex) over this record and prevHash: what `verifyAuditLog` recomputes.' }),
   }),
 });
 

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'locksmith.js');
-const SERVER = [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'src', 'server.ts')];
+// One process (tsx as a require hook, not its CLI, which puts a second node in between that
+// signals would have to cross): the child's pid is the server's.
+const SERVER = ['--require', 'tsx/cjs', join(ROOT, 'src', 'server.ts')];
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -43,6 +45,8 @@ export interface ServerProcess {
   /** Origin, e.g. http://127.0.0.1:43123 (the CLI adds /graphql). */
   readonly url: string;
   readonly dataDir: string;
+  /** The server's own pid (for signals such as SIGHUP). */
+  readonly pid: number;
   /** The development-mode credentials from the data dir (a production server has none: reading them throws). */
   readonly credentials: DevCredentials;
   /** Everything the process wrote to stdout and stderr so far. */
@@ -104,6 +108,7 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,
+    pid: child.pid!,
     get credentials(): DevCredentials {
       if (!credentials) throw new Error('this server wrote no development credentials (production mode)');
       return credentials;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AuditEvent, AuditFilter } from '../../client/types';
-import { CliError, EXIT } from '../exit-codes';
+import { CliError, EXIT, UsageError } from '../exit-codes';
 import { collect, integer, timestamp } from '../input';
 import { orDash, printFields, printJson, printLine, printTable } from '../output';
 import type { RuntimeFactory } from '../runtime';
@@ -32,6 +32,44 @@ export function registerAudit(program: Command, runtime: RuntimeFactory): void {
         ['SEQ', 'AT', 'ACTION', 'SECRET', 'VERSION', 'ACTOR', 'REQUEST ID'],
         events.map((e) => [String(e.seq), e.at, e.action, orDash(e.secretName), orDash(e.version), orDash(e.actor), orDash(e.requestId)]),
       );
+    });
+
+  audit
+    .command('export')
+    .description('the audit log as JSON lines, oldest first, in the shape LOCKSMITH_AUDIT_LOG streams (chain hashes included; never a value)')
+    .option('--since <time>', 'from this time: ISO 8601, or a duration back from now like 24h', past)
+    .option('--until <time>', 'up to this time (ISO 8601)', timestamp)
+    .option('--action <action>', 'only this action; repeatable', collect)
+    .option('--format <format>', 'jsonl (one JSON object per line)', 'jsonl')
+    .action(async (opts: { since?: string; until?: string; action?: string[]; format: string }, cmd: Command) => {
+      if (opts.format !== 'jsonl') throw new UsageError(`--format ${opts.format}: only jsonl is supported`);
+      const rt = runtime(cmd);
+      const client = rt.client();
+      const developerId = (await client.me()).id;
+      const events: AuditEvent[] = [];
+      const filter: AuditFilter = { actions: opts.action, since: opts.since, until: opts.until };
+      for await (const event of client.audit.listAll({ filter, pageSize: 500 })) events.push(event);
+      // The API pages newest first; an export reads like the stream, in the order things happened.
+      for (const e of events.reverse()) {
+        rt.io.stdout.write(
+          JSON.stringify({
+            type: 'audit',
+            id: e.id,
+            developerId,
+            chain: e.chain,
+            seq: e.seq,
+            action: e.action,
+            secretName: e.secretName ?? null,
+            version: e.version ?? null,
+            actor: e.actor ?? null,
+            requestId: e.requestId ?? null,
+            at: e.at,
+            detail: e.detail ?? null,
+            prevHash: e.prevHash,
+            hash: e.hash,
+          }) + '\n',
+        );
+      }
     });
 
   audit

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { type Config, ConfigError, loadConfig } from '../../config';
+import { createAuditSink } from '../../audit/sink';
 import { type Core, createCore } from '../../core';
 import { type KeyProvider, KeyProviderError } from '../../crypto/key-provider';
 import type { RotationActor } from '../../crypto/key-rotation';
@@ -226,7 +227,9 @@ async function withOperator(io: CliIo, fn: (op: Operator) => Promise<void>): Pro
   let core: Core | undefined;
   try {
     // The server applies pending migrations at start; so does this, with the same code.
-    core = await createCore(config, { logger });
+    // A file audit stream gets the operator's records too (stdout is this command's own output).
+    const sink = config.auditLog?.kind === 'file' ? createAuditSink(config.auditLog) : undefined;
+    core = await createCore(config, { logger, onAuditCommitted: sink?.write });
     await fn({ ...core, closeLater: (p) => extra.push(p) });
   } catch (error) {
     throw toCliError(error);

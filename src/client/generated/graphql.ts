@@ -161,7 +161,7 @@ export type AuditEventsQueryVariables = Exact<{
 }>;
 
 
-export type AuditEventsQuery = { auditEvents: { edges: Array<{ node: { id: string, chain: string, seq: number, action: string, secretName: string | null, version: number | null, actor: string | null, requestId: string | null, at: string, detail: unknown } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type AuditEventsQuery = { auditEvents: { edges: Array<{ node: { id: string, chain: string, seq: number, action: string, secretName: string | null, version: number | null, actor: string | null, requestId: string | null, at: string, detail: unknown, prevHash: string, hash: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type VerifyAuditLogQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -579,6 +579,8 @@ export const AuditEventsDocument = new TypedDocumentString(`
         requestId
         at
         detail
+        prevHash
+        hash
       }
     }
     pageInfo {
