@@ -45,7 +45,7 @@ describe('loading third-party key providers by module path', () => {
 
   it('names the value when the module cannot be found', async () => {
     const error = await loadError(join(support, 'no-such-provider'));
-    expect(error.message).toMatch(/neither a built-in provider .* nor a module that can be found/);
+    expect(error.message).toMatch(/neither a built-in provider.* nor a module that can be found/);
     expect(error.message).toContain('local, aws-kms, vault-transit');
   });
 
