@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { JwtConfig } from './auth/jwt';
 import { parseNetworks } from './tasks/network/address-policy';
+import { LLM_PROVIDERS, type LlmConfig, llmConfigFromEnv } from './tasks/llm-providers';
 
 /**
  * Environment -> typed configuration. Everything the core reads from the environment is here,
@@ -117,6 +118,19 @@ const EnvSchema = z.object({
   ...LIMIT_SETTINGS,
 });
 
+/**
+ * LOCKSMITH_<P>_BASE_URL (an http(s) URL) and LOCKSMITH_DEFAULT_<P>_API_KEY for each LLM provider
+ * of the table in src/tasks/llm-providers.ts, validated like every other variable.
+ */
+const LlmEnvSchema = z.object(
+  Object.fromEntries(
+    LLM_PROVIDERS.flatMap((p) => [
+      [p.baseUrlEnv, z.url({ protocol: /^https?$/, error: `${p.baseUrlEnv} must be an http:// or https:// URL` }).optional()],
+      [p.defaultKeyEnv, z.string().min(1).optional()],
+    ]),
+  ) as Record<string, z.ZodOptional<z.ZodType<string>>>,
+);
+
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'mysql'; readonly url: string; readonly poolSize: number };
@@ -154,6 +168,8 @@ export interface Config {
   readonly taskLimits: { readonly totalTimeoutMs: number; readonly maxStepOutputBytes: number; readonly maxRunOutputBytes: number };
   /** The task worker pool: runs at once and each worker's heap limit. */
   readonly taskWorkers: { readonly size: number; readonly memoryMb: number };
+  /** LLM base URLs and server default keys for prompt steps. */
+  readonly llm: LlmConfig;
   /** JWT bearer tokens from a trusted issuer, when configured. */
   readonly jwt: JwtConfig | undefined;
   /** Versions kept per secret; older ones are destroyed (ciphertext erased). */
@@ -207,9 +223,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // Empty variables count as unset: `FOO= npm start` should not fail validation.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
+  const llm = LlmEnvSchema.safeParse(present);
+  if (!parsed.success || !llm.success) {
     // One line, each problem led by its variable (zod's own messages may not name it).
-    const problems = parsed.error.issues.map((issue) => {
+    const issues = [...(parsed.error?.issues ?? []), ...(llm.error?.issues ?? [])];
+    const problems = issues.map((issue) => {
       const name = issue.path.join('.');
       return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
     });
@@ -279,6 +297,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean),
+    llm: llmConfigFromEnv(llm.data),
     taskAllowedHosts: (e.LOCKSMITH_TASK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim())

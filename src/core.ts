@@ -15,7 +15,6 @@ import { DeveloperService } from './developers/service';
 import { resolveNodeId } from './node-id';
 import { OperatorJobs } from './ops/operator-jobs';
 import { SecretService } from './secrets/service';
-import { llmConfigFromEnv } from './tasks/llm-providers';
 import type { Resolver } from './tasks/network/guarded-fetch';
 import { TaskService } from './tasks/task-service';
 
@@ -93,7 +92,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
       keys,
       tasks: new TaskService({
         secrets,
-        llm: llmConfigFromEnv(config.env),
+        llm: config.llm,
         allowedHosts: config.taskAllowedHosts,
         allowedNetworks: config.taskAllowedNetworks,
         resolve: deps.resolve,

@@ -35,8 +35,12 @@ export class NameTakenError extends AppError {
   override readonly name = 'NameTakenError';
   readonly code = 'NAME_TAKEN';
   override readonly httpStatus = 409;
-  constructor(readonly secretName: string) {
-    super(`a secret named "${secretName}" already exists`);
+  /** `takenName` is the name asked for; the message says what holds it (a live secret, a deleted one, a developer). */
+  constructor(
+    readonly takenName: string,
+    message = `a secret named "${takenName}" already exists`,
+  ) {
+    super(message);
   }
 }
 

@@ -13,7 +13,7 @@ import { writePrivateFile } from './private-file';
  *      $XDG_CONFIG_HOME/locksmith/config.json, else ~/.config/locksmith/config.json)
  *   4. development only: with no token anywhere and a loopback URL, the developer API key that
  *      `npm start` saved in ./.locksmith/dev-credentials.json (or $LOCKSMITH_DATA_DIR), so the
- *      PRODUCT.md quick start works without a login step.
+ *      README quick start (`npm start`, then `npx locksmith ...`) works without a login step.
  * The URL defaults to http://127.0.0.1:4000 (the server's default).
  *
  * The config file's token is sent only to the config file's URL: `--url https://elsewhere`

@@ -49,7 +49,7 @@ export interface SecretsApi {
   historyAll(name: string, options?: { pageSize?: number }): AsyncIterableIterator<SecretVersion>;
 }
 
-// The server guarantees flat metadata (PRODUCT.md §3); the JSON scalar is typed `unknown`.
+// The server guarantees flat metadata (docs/api.md, Rules for secrets); the JSON scalar is typed `unknown`.
 const withMetadata = <T extends { metadata: unknown }>(node: T): Omit<T, 'metadata'> & { metadata: Metadata } =>
   node as Omit<T, 'metadata'> & { metadata: Metadata };
 

@@ -7,12 +7,8 @@ import { loadKeyProvider } from './load-provider';
  * of previous providers that only unwrap the data keys they wrapped, while a move from one
  * provider to another is under way. A data_keys row names its provider; lookups go by that
  * name (`KeyProvider.name`), so the core never needs to know which providers exist.
- *
- * Moving providers, e.g. local -> aws-kms:
- *   1. LOCKSMITH_KEY_PROVIDER=aws-kms LOCKSMITH_PREVIOUS_KEY_PROVIDERS=local (+ KMS settings), restart:
- *      new data keys go to KMS, old ones still unwrap locally;
- *   2. `locksmith keys rewrap` moves every stored data key under KMS (resumable);
- *   3. drop LOCKSMITH_PREVIOUS_KEY_PROVIDERS and restart.
+ * The procedure for moving between providers is written once, in docs/encryption.md ("Moving
+ * to another key provider").
  */
 export class KeyProviderSet {
   private readonly byName: ReadonlyMap<string, KeyProvider>;

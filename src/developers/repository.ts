@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, MysqlAdapter } from 'kysely';
 import type { Database, DeveloperRow } from '../db/database';
 
 export class DeveloperRepository {
@@ -10,6 +10,21 @@ export class DeveloperRepository {
 
   findById(id: string): Promise<DeveloperRow | undefined> {
     return this.db.selectFrom('developers').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Developers with exactly this name (binary collation on MySQL, as on SQLite). On MySQL a
+   * locking read: it waits for, and then sees, a concurrent transaction's uncommitted insert of
+   * the same name, so two racing creations cannot both pass (SQLite runs one writer at a time).
+   */
+  findByName(name: string): Promise<Array<Pick<DeveloperRow, 'id'>>> {
+    const locking = this.db.getExecutor().adapter instanceof MysqlAdapter;
+    return this.db
+      .selectFrom('developers')
+      .select('id')
+      .where('name', '=', name)
+      .$if(locking, (q) => q.forUpdate())
+      .execute();
   }
 
   async insert(row: DeveloperRow): Promise<void> {

@@ -3,7 +3,7 @@ import type { ApiKeyService, CreatedApiKey } from '../api-keys/service';
 import type { Clock } from '../clock';
 import type { Database } from '../db/database';
 import type { TenantTransactions } from '../db/tenant-transaction';
-import { ValidationError } from '../errors';
+import { NameTakenError, ValidationError } from '../errors';
 import { newId } from '../ids';
 import { DeveloperRepository } from './repository';
 
@@ -34,7 +34,14 @@ export class DeveloperService {
     return this.deps.tenants.run(id, async (trx) => {
       const now = this.deps.clock.now();
       const row = { id, name, created_at: now };
-      await this.repo.with(trx).insert(row);
+      const repo = this.repo.with(trx);
+      // Insert first (on SQLite the write takes the lock before the read), then refuse a name
+      // another developer has: the transaction rolls back. Names are the admin's handle on
+      // tenants (`developers create`, logs), so two of the same name would be ambiguous.
+      await repo.insert(row);
+      if ((await repo.findByName(name)).some((d) => d.id !== row.id)) {
+        throw new NameTakenError(name, `a developer named "${name}" already exists`);
+      }
       const apiKey = await this.deps.apiKeys.createIn(trx, { developerId: row.id, actorId: 'admin', requestId }, 'all', {
         name: 'default',
       });

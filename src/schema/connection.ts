@@ -1,4 +1,4 @@
-import type { Page } from '../secrets/service';
+import type { Page } from '../pagination';
 
 /** Shapes a service page as a Relay connection. */
 export function toConnection<T>(page: Page<T>, cursorOf: (node: T) => string) {

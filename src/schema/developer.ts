@@ -2,7 +2,7 @@ import type { CreatedApiKey } from '../api-keys/service';
 import { builder } from '../builder';
 import { actorOf } from '../context';
 import type { Developer } from '../developers/service';
-import { NotFoundError } from '../errors';
+import { NameTakenError, NotFoundError } from '../errors';
 import { ApiKeyRef, IssuedApiKeyRef } from './api-key';
 import { WRITE_ERRORS } from './errors';
 
@@ -50,10 +50,10 @@ builder.queryField('me', (t) =>
 builder.mutationField('createDeveloper', (t) =>
   t.field({
     type: CreateDeveloperPayload,
-    description: 'Admin token only.',
+    description: 'Admin token only. Developer names are unique (NameTakenError).',
     args: { input: t.arg({ type: CreateDeveloperInput, required: true }) },
     authScopes: { admin: true },
-    errors: { types: WRITE_ERRORS, union: { name: 'CreateDeveloperResult' } },
+    errors: { types: [...WRITE_ERRORS, NameTakenError], union: { name: 'CreateDeveloperResult' } },
     resolve: (_root, { input }, ctx) => ctx.services.developers.create(input.name, ctx.requestId),
   }),
 );

@@ -10,7 +10,7 @@ import {
   VersionConflictError,
 } from '../errors';
 
-/** `interface Error { message, code }` and one object type per domain error (PRODUCT.md §3). */
+/** `interface Error { message, code }` and one object type per domain error (docs/api.md, Errors). */
 export const ErrorInterface = builder.interfaceRef<AppError>('Error').implement({
   fields: (t) => ({
     message: t.exposeString('message'),
@@ -34,7 +34,8 @@ builder.objectType(NotFoundError, {
 builder.objectType(NameTakenError, {
   name: 'NameTakenError',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ name: t.exposeString('secretName') }),
+  description: 'The name is held: `name` is the name asked for, the message says by what.',
+  fields: (t) => ({ name: t.exposeString('takenName') }),
 });
 
 builder.objectType(VersionConflictError, {

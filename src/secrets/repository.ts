@@ -105,6 +105,20 @@ export class SecretRepository {
       .executeTakeFirst();
   }
 
+  /** One deleted secret still inside its recovery window at `now` whose name is among `names`, if any. */
+  findDeletedByNames(developerId: string, names: readonly string[], now: number): Promise<Pick<SecretRow, 'name' | 'purge_at'> | undefined> {
+    if (names.length === 0) return Promise.resolve(undefined);
+    return this.db
+      .selectFrom('secrets')
+      .select(['name', 'purge_at'])
+      .where('developer_id', '=', developerId)
+      .where('name', 'in', [...names])
+      .where('deleted_at', 'is not', null)
+      .where('purge_at', '>', now)
+      .limit(1)
+      .executeTakeFirst();
+  }
+
   findById(developerId: string, id: string): Promise<SecretRow | undefined> {
     return this.db
       .selectFrom('secrets')

@@ -121,6 +121,8 @@ export class SecretService {
     const rotateEveryDays = checkOptionalInt(input.rotateEveryDays, 'rotateEveryDays', 1, MAX_ROTATE_EVERY_DAYS);
     const expiresAt = input.expiresAt ? input.expiresAt.getTime() : null;
     const allowedHosts = checkAllowedHosts(input.allowedHosts);
+    // A secret that has already expired could never be read: refuse it like any other bad input.
+    if (expiresAt !== null && expiresAt <= this.deps.clock.now()) throw new ValidationError('expiresAt', 'expiresAt must be in the future');
 
     const id = newId();
     const dataKey = await this.deps.dataKeys.current(actor.developerId);
@@ -171,13 +173,20 @@ export class SecretService {
 
   /**
    * Writes a batch of one tenant's creates in one transaction (multi-row inserts, one audit
-   * append). When a name in the batch is taken (by a live secret or by another create of the
-   * same batch), the batch is redone one create per transaction, so only that create fails.
+   * append). When a name in the batch is taken (by a live secret, a deleted one in its recovery
+   * window, or another create of the same batch), the batch is redone one create per
+   * transaction, so only that create fails.
    */
   private async commitCreates(developerId: string, items: CreateRecord[]): Promise<BatchOutcome | void> {
     const write = (batch: CreateRecord[]) =>
       this.deps.tenants.run(developerId, async (trx) => {
-        await this.repo.with(trx).insertNewSecrets(developerId, batch);
+        const repo = this.repo.with(trx);
+        // The inserts (writes) first: on SQLite they take the write lock before anything is read.
+        await repo.insertNewSecrets(developerId, batch);
+        // As in AWS Secrets Manager, a deleted secret keeps its name until it is purged, so it can
+        // always be restored (docs/api.md, Rules for secrets).
+        const held = await repo.findDeletedByNames(developerId, batch.map((c) => c.secret.name), this.deps.clock.now());
+        if (held) throw heldByDeletedSecret(held.name, Number(held.purge_at));
         await appendAuditEvents(
           trx,
           developerId,
@@ -195,7 +204,7 @@ export class SecretService {
     try {
       return await write(items);
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error) && !(error instanceof NameTakenError)) throw error;
     }
     const outcome: unknown[] = [];
     for (const item of items) outcome.push(await write([item]).then(() => undefined, (error: unknown) => error));
@@ -360,14 +369,14 @@ export class SecretService {
         if (expectedVersion !== null && deleted.current_version !== expectedVersion) {
           throw new VersionConflictError(expectedVersion, deleted.current_version);
         }
-        if (await repo.findLiveByName(actor.developerId, name)) throw new NameTakenError(name);
+        if (await repo.findLiveByName(actor.developerId, name)) throw heldByLiveSecret(name);
         const changes = { live_name: name, deleted_at: null, purge_at: null, updated_at: now };
         await repo.updateSecret(actor.developerId, deleted.id, changes);
         await this.audit(trx, actor, now, { action: 'secret.restore', secretName: name, version: deleted.current_version });
         return toSecret({ ...deleted, ...changes });
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new NameTakenError(name);
+      if (isUniqueViolation(error)) throw heldByLiveSecret(name);
       throw error;
     }
   }
@@ -410,9 +419,15 @@ export class SecretService {
     return secret;
   }
 
+  /**
+   * A secret by id: live, or deleted and still inside its recovery window (so a client can
+   * refetch what `secrets(filter: { deleted: true })` listed). Past its purge time a secret is
+   * gone, whether or not the purge job has erased its rows yet.
+   */
   async getById(actor: Pick<Actor, 'developerId'>, id: string): Promise<Secret | null> {
     const row = await this.repo.findById(actor.developerId, id);
-    return row ? toSecret(row) : null;
+    if (!row || (row.purge_at !== null && Number(row.purge_at) <= this.deps.clock.now())) return null;
+    return toSecret(row);
   }
 
   async list(actor: Pick<Actor, 'developerId'>, args: PageArgs & { filter?: SecretFilter | null }): Promise<Page<Secret>> {
@@ -453,8 +468,12 @@ export class SecretService {
   }
 
   /**
-   * Decrypts a version's value (the current one by default) and records the reveal in the same
-   * transaction; the value is returned only once its audit record has committed.
+   * Decrypts a version's value (the current one by default) outside any transaction (a cache
+   * hit needs no I/O; a miss unwraps through the provider without holding a database lock),
+   * then hands the `secret.reveal` record to the tenant's group commit, which shares one
+   * transaction among the reveals that arrive together. The value is returned only once its
+   * record has committed; if the commit fails the caller gets the error, not the value
+   * (docs/architecture.md, the request path of a reveal).
    */
   async reveal(actor: Actor, secret: Secret, version = secret.version): Promise<string> {
     const value = await this.decrypt(actor, secret, version);
@@ -652,4 +671,17 @@ const allowedHostsColumn = (hosts: readonly string[]): string | null => (hosts.l
 
 function rotationDueAt(valueChangedAt: number, rotateEveryDays: number | null): number | null {
   return rotateEveryDays === null ? null : valueChangedAt + rotateEveryDays * DAY_MS;
+}
+
+/** restoreSecret while a live secret has the name (possible for secrets deleted before names were held). */
+function heldByLiveSecret(name: string): NameTakenError {
+  return new NameTakenError(name, `a live secret named "${name}" exists; delete or rename it before restoring the deleted one`);
+}
+
+function heldByDeletedSecret(name: string, purgeAt: number): NameTakenError {
+  return new NameTakenError(
+    name,
+    `a deleted secret named "${name}" holds the name until it is purged at ${new Date(purgeAt).toISOString()}; ` +
+      'restore it, or restore it and delete it with force to reuse the name now',
+  );
 }

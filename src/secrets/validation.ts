@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors';
 import { hostPatternProblem } from '../tasks/network/host-patterns';
 
-/** Input rules for secrets (PRODUCT.md §3). Each failure names the offending field. */
+/** Input rules for secrets (docs/api.md, Rules for secrets). Each failure names the offending field. */
 
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 export const MAX_NAME_LENGTH = 128;

@@ -259,8 +259,3 @@ function checkName(
   const available = [...BASE_NAMES, ...scope.extraNames].join(', ');
   report(`name '${name}' is not defined (available: ${available})`, node.start);
 }
-
-/** Unique secret names in order of first reference. */
-export function referencedSecretNames(analysis: TaskAnalysis): string[] {
-  return [...new Set(analysis.references.map((r) => r.name))];
-}

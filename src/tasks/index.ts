@@ -1,7 +1,9 @@
 /**
- * The task engine: parse, validate and run tasks that use secrets by name. No GraphQL and no
- * database: the caller supplies secret lookup/reveal, fetch and config (task-service.ts binds
- * it to a tenant and runs it on the worker pool). Security model: docs/tasks-security.md.
+ * The task engine: parse, validate and run tasks that use secrets by name. The engine itself
+ * imports no GraphQL and touches no database: its caller supplies secret lookup and reveal,
+ * fetch and configuration. That caller is TaskService (task-service.ts), which binds it to a
+ * tenant, reaches the database through SecretService and runs it on the worker pool.
+ * Language: docs/task-language.md; security model: docs/tasks-security.md.
  */
 
 export { runTask, DEFAULT_RUN_LIMITS } from './runner';

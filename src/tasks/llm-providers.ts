@@ -98,7 +98,8 @@ export function defaultKeyFor(p: LlmProvider, config: LlmConfig | undefined): st
 /**
  * Builds an LlmConfig from environment variables: LOCKSMITH_<P>_BASE_URL and
  * LOCKSMITH_DEFAULT_<P>_API_KEY, where <P> is OPENAI, ANTHROPIC, GEMINI, MISTRAL, GROQ or
- * OPENROUTER. For config.ts to call with its validated env.
+ * OPENROUTER. Called by config.ts with the environment it has validated (URLs checked), so
+ * the service never reads these variables unvalidated.
  */
 export function llmConfigFromEnv(env: Readonly<Record<string, string | undefined>>): LlmConfig {
   const baseUrls: Partial<Record<ProviderId, string>> = {};

@@ -536,15 +536,21 @@ describe('web console in production', () => {
         LOCKSMITH_JWT_AUDIENCE: 'locksmith',
       },
     });
+    // An expired secret: createSecret refuses an expiresAt in the past, so it is created, then expired.
     const created = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${server.credentials.apiKey}` },
       body: JSON.stringify({
-        query: 'mutation($i: CreateSecretInput!) { createSecret(input: $i) { __typename } }',
-        variables: { i: { name: 'old_token', value: EXPIRED_VALUE, expiresAt: new Date(Date.now() - 60_000).toISOString() } },
+        query: `mutation($i: CreateSecretInput!, $u: UpdateSecretInput!) {
+          c: createSecret(input: $i) { __typename } u: updateSecret(input: $u) { __typename } }`,
+        variables: {
+          i: { name: 'old_token', value: EXPIRED_VALUE },
+          u: { name: 'old_token', expiresAt: new Date(Date.now() - 60_000).toISOString() },
+        },
       }),
     });
-    expect((await created.json()).data.createSecret.__typename).toBe('CreateSecretPayload');
+    const body = (await created.json()).data;
+    expect([body.c.__typename, body.u.__typename]).toEqual(['CreateSecretPayload', 'UpdateSecretPayload']);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

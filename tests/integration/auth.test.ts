@@ -1,5 +1,5 @@
 /**
- * Authentication and authorization over HTTP (PRODUCT.md §2-3): 401 for every kind of bad
+ * Authentication and authorization over HTTP (docs/api.md, Endpoints and authentication, Scopes): 401 for every kind of bad
  * bearer token, scopes enforced per field and per mutation, the admin token limited to
  * developer management, and every error type as a typed union member with code and message.
  */

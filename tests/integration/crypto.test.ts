@@ -1,5 +1,5 @@
 /**
- * Encryption at rest (PRODUCT.md §4), checked from outside the app: raw rows through a direct
+ * Encryption at rest (docs/encryption.md), checked from outside the app: raw rows through a direct
  * connection and, for SQLite, the bytes of the database and WAL files. No plaintext value, data
  * key or token is stored; a tampered or transplanted ciphertext does not open and the client
  * sees only a masked error; master-key rotation keeps old data readable and the keys are really

@@ -1,5 +1,5 @@
 /**
- * Tenant isolation (PRODUCT.md: secrets are per developer). For every query and mutation,
+ * Tenant isolation (docs/architecture.md: every query is scoped by developer id). For every query and mutation,
  * developer B can neither read, list, reveal, change nor learn the existence of developer A's
  * secrets: B's response about "A's secret" must be byte-for-byte the response about a name
  * nobody has (after replacing the name itself).

@@ -1,5 +1,5 @@
 /**
- * Key provider outage (PRODUCT.md §4, resilience): with the loopback KMS / Vault stopped,
+ * Key provider outage (docs/encryption.md, The data-key cache): with the loopback KMS / Vault stopped,
  * - reads of secrets whose data keys are cached keep working, and so do writes under a cached
  *   data key;
  * - a write that needs the provider (a new developer's first data key, a rotation) fails with the

@@ -1,5 +1,5 @@
 /**
- * Key rotation (PRODUCT.md §4 "Rotation"), against real databases and real providers through
+ * Key rotation (docs/encryption.md, Rotation), against real databases and real providers through
  * their loopback fakes:
  * - rotateDataKey: new writes use the new generation at once, old versions stay readable,
  *   audited, scope-checked;

@@ -42,6 +42,35 @@ function locksmith(args: string[], env: Record<string, string>): Promise<CliResu
   });
 }
 
+function progressLines(stderr: string, label: string): string[] {
+  const prefix = `locksmith: ${label}: `;
+  return stderr.split('\n').filter((line) => line.startsWith(prefix)).map((line) => line.slice('locksmith: '.length));
+}
+
+describe('locksmith keys rotate on a one-developer database', () => {
+  it('prints its one progress line once', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const t = await startTestApp('sqlite', { database: db, env: { LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K1 } });
+      try {
+        const dev = await t.createDeveloper('solo');
+        await t.graphql(dev.token, 'mutation { createSecret(input: { name: "solo", value: "solo-value-1" }) { __typename } }');
+      } finally {
+        await t.close();
+      }
+      const r = await locksmith(['keys', 'rotate', '--all'], {
+        LOCKSMITH_DATABASE_URL: `sqlite:${db.location}`,
+        LOCKSMITH_DATA_DIR: db.dataDir,
+        LOCKSMITH_MASTER_KEYS: K1,
+      });
+      expect(r.code).toBe(0);
+      expect(progressLines(r.stderr, 'keys rotate')).toEqual(['keys rotate: 1/1 (100%) rotated 1, skipped 0']);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('locksmith keys (CLI, SQLite)', () => {
   let db: TestDatabase;
   let kms: KeyProviderBackend;
@@ -102,6 +131,10 @@ describe('locksmith keys (CLI, SQLite)', () => {
     const rotate = await locksmith(['keys', 'rotate', '--all'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
     expect(rotate.code).toBe(0);
     expect(rotate.stdout).toMatch(/^rotated\s+3$/m);
+    // Progress lines say something new each time, and the last one is the end state.
+    const lines = progressLines(rotate.stderr, 'keys rotate');
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(lines.at(-1)).toBe('keys rotate: 3/3 (100%) rotated 3, skipped 0');
 
     const reencrypt = await locksmith(['keys', 'reencrypt', '--batch', '5'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
     expect(reencrypt.stderr).toMatch(/keys reencrypt: 18\/18 \(100%\) re-encrypted 18/);

@@ -1,5 +1,5 @@
 /**
- * Every mutation of PRODUCT.md §3 over HTTP, success and typed-error paths: createSecret,
+ * Every mutation of docs/api.md over HTTP, success and typed-error paths: createSecret,
  * updateSecret (check-and-set), deleteSecret / restoreSecret (recovery window, force, name
  * reuse), rollbackSecret, createApiKey / revokeApiKey, createDeveloper.
  */
@@ -73,6 +73,17 @@ describe.each(DATABASE_KINDS)('mutations on %s', (kind) => {
     it('defaults: no description, empty metadata', async () => {
       const s = await createSecret(t, dev.token, { name: 'c_defaults', value: 'c-defaults-value' });
       expect(s).toMatchObject({ description: null, metadata: {}, version: 1 });
+    });
+
+    it('an expiresAt in the past is a ValidationError and creates nothing', async () => {
+      for (const expiresAt of [clock.iso(-1000), clock.iso(0)]) {
+        const r = await mutate(t, dev.token, CREATE_SECRET, { name: 'c_expired', value: 'c-expired-value', expiresAt });
+        expect(r).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', field: 'expiresAt' });
+      }
+      expect(await listNames(t, dev.token, { namePrefix: 'c_expired' })).toEqual([]);
+      expect((await mutate(t, dev.token, CREATE_SECRET, { name: 'c_expired', value: 'c-expired-value', expiresAt: clock.iso(1000) })).__typename).toBe(
+        'CreateSecretPayload',
+      );
     });
 
     it('a live name is taken: NameTakenError, and the existing secret is untouched', async () => {
@@ -255,14 +266,50 @@ describe.each(DATABASE_KINDS)('mutations on %s', (kind) => {
       expect(await valueOf('d_contra')).toBe('d-contra-value');
     });
 
-    it('a soft-deleted name can be reused; restoring the old one then is NameTakenError', async () => {
+    it('a soft-deleted secret holds its name until it is purged (as in AWS Secrets Manager); the error says why', async () => {
       await createSecret(t, dev.token, { name: 'd_reuse', value: 'd-reuse-old-value' });
-      await mutate(t, dev.token, DELETE_SECRET, { name: 'd_reuse' });
-      await createSecret(t, dev.token, { name: 'd_reuse', value: 'd-reuse-new-value' });
-      const r = await mutate(t, dev.token, RESTORE_SECRET, { name: 'd_reuse' });
-      expect(r).toEqual({ __typename: 'NameTakenError', code: 'NAME_TAKEN', message: expect.any(String), name: 'd_reuse' });
-      expect(await valueOf('d_reuse')).toBe('d-reuse-new-value');
+      await mutate(t, dev.token, DELETE_SECRET, { name: 'd_reuse', recoveryWindowDays: 2 });
+      const taken = await mutate(t, dev.token, CREATE_SECRET, { name: 'd_reuse', value: 'd-reuse-new-value' });
+      expect(taken).toEqual({ __typename: 'NameTakenError', code: 'NAME_TAKEN', message: expect.any(String), name: 'd_reuse' });
+      expect(taken.message).toContain('deleted secret');
+      expect(taken.message).toContain(clock.iso(2 * DAY_MS));
+      // Nothing was created, and the deleted secret can still be restored.
+      expect(await listNames(t, dev.token, { namePrefix: 'd_reuse' })).toEqual([]);
       expect(await listNames(t, dev.token, { namePrefix: 'd_reuse', deleted: true })).toEqual(['d_reuse']);
+      expect((await mutate(t, dev.token, RESTORE_SECRET, { name: 'd_reuse' })).__typename).toBe('RestoreSecretPayload');
+      expect(await valueOf('d_reuse')).toBe('d-reuse-old-value');
+
+      // Once its recovery window has ended (purged or not yet), the name is free.
+      await mutate(t, dev.token, DELETE_SECRET, { name: 'd_reuse', recoveryWindowDays: 1 });
+      clock.advance(DAY_MS + 1000);
+      const reborn = await createSecret(t, dev.token, { name: 'd_reuse', value: 'd-reuse-new-value' });
+      expect(reborn.version).toBe(1);
+      expect(await valueOf('d_reuse')).toBe('d-reuse-new-value');
+    });
+
+    it('restoring while a live secret has the name is NameTakenError saying a live secret holds it', async () => {
+      // Only data written before deleted secrets held their names can be in this state: make it by hand.
+      await createSecret(t, dev.token, { name: 'd_clash', value: 'd-clash-old-value' });
+      const deleted = await mutate(t, dev.token, DELETE_SECRET, { name: 'd_clash' });
+      const oldId = Buffer.from(deleted.secret.id, 'base64').toString('utf8').split(':')[1];
+      const setPurgeAt = (at: number) => withRaw(t.db, (raw) => raw.run('UPDATE secrets SET purge_at = ? WHERE id = ?', [at, oldId]));
+      await setPurgeAt(clock.ms - 1);
+      await createSecret(t, dev.token, { name: 'd_clash', value: 'd-clash-new-value' });
+      await setPurgeAt(clock.ms + DAY_MS);
+      const r = await mutate(t, dev.token, RESTORE_SECRET, { name: 'd_clash' });
+      expect(r).toEqual({ __typename: 'NameTakenError', code: 'NAME_TAKEN', message: expect.any(String), name: 'd_clash' });
+      expect(r.message).toMatch(/a live secret named "d_clash" exists; delete or rename it/);
+      expect(await valueOf('d_clash')).toBe('d-clash-new-value');
+      expect(await listNames(t, dev.token, { namePrefix: 'd_clash', deleted: true })).toEqual(['d_clash']);
+    });
+
+    it('node(id) answers a deleted secret inside its recovery window and null once purgeAt has passed, before the purge job runs', async () => {
+      const created = await createSecret(t, dev.token, { name: 'd_node', value: 'd-node-value' });
+      await mutate(t, dev.token, DELETE_SECRET, { name: 'd_node', recoveryWindowDays: 1 });
+      const node = (id: string) => query(t, dev.token, 'query($id: ID!) { node(id: $id) { id ... on Secret { name deletedAt } } }', { id });
+      expect((await node(created.id)).node).toEqual({ id: created.id, name: 'd_node', deletedAt: clock.iso() });
+      clock.advance(DAY_MS + 1000);
+      expect(await node(created.id)).toEqual({ node: null });
     });
 
     it('restoring a name that was never deleted, or never existed, is NotFoundError', async () => {
@@ -432,6 +479,16 @@ describe.each(DATABASE_KINDS)('mutations on %s', (kind) => {
         code: 'FORBIDDEN',
         message: expect.any(String),
       });
+    });
+
+    it('a name another developer has is NameTakenError and creates nothing', async () => {
+      expect((await mutate(t, t.adminToken, CREATE_DEVELOPER, { name: 'Unique Dev' })).__typename).toBe('CreateDeveloperPayload');
+      const before = await withRaw(t.db, (raw) => raw.all('SELECT id FROM developers'));
+      const again = await mutate(t, t.adminToken, CREATE_DEVELOPER, { name: 'Unique Dev' });
+      expect(again).toEqual({ __typename: 'NameTakenError', code: 'NAME_TAKEN', message: 'a developer named "Unique Dev" already exists', name: 'Unique Dev' });
+      expect(await withRaw(t.db, (raw) => raw.all('SELECT id FROM developers'))).toHaveLength(before.length);
+      // Names compare exactly: another case is another name.
+      expect((await mutate(t, t.adminToken, CREATE_DEVELOPER, { name: 'unique dev' })).__typename).toBe('CreateDeveloperPayload');
     });
 
     it('a bad name is a ValidationError', async () => {

@@ -1,5 +1,5 @@
 /**
- * Reads do not call the key provider (PRODUCT.md §4.2): unwrapped data keys are cached, and
+ * Reads do not call the key provider (docs/encryption.md, The data-key cache): unwrapped data keys are cached, and
  * concurrent misses share one call. Value reveals of 100 secrets of one developer on a cold cache
  * (an app restarted on the data), over every provider and database, counted both at the loopback
  * KMS/Vault (requests that reached it) and by DataKeyService.stats.

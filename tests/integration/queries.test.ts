@@ -1,5 +1,5 @@
 /**
- * Every query of PRODUCT.md §3 over HTTP: me, secret, secrets (Relay pagination, filters),
+ * Every query of docs/api.md over HTTP: me, secret, secrets (Relay pagination, filters),
  * Secret.versions, secretVersion and node, on SQLite and MariaDB.
  */
 import { DATABASE_KINDS } from '../support/databases';

@@ -1,5 +1,5 @@
 /**
- * Input rules of PRODUCT.md §3 at their edges: names, values (bytes of UTF-8, not characters),
+ * Input rules of docs/api.md (Rules for secrets) at their edges: names, values (bytes of UTF-8, not characters),
  * metadata (flat, typed, at most 50 keys). A rejected request changes nothing. Names are
  * case-sensitive on every database, including a MariaDB database created with the server's
  * default (case-insensitive) collation.
@@ -7,6 +7,7 @@
 import { DATABASE_KINDS, type TestDatabase } from '../support/databases';
 import {
   CREATE_SECRET,
+  RESTORE_SECRET,
   createSecret,
   DELETE_SECRET,
   leaksIn,
@@ -273,7 +274,10 @@ describe.each(CASE_DATABASES)('names are case-sensitive on %s', (label, makeData
     expect(await reveal(t, dev.token, 'key')).toBe('lower-key-value-2');
     expect(await listNames(t, dev.token, { deleted: true })).toEqual(['Key']);
     expect((await mutate(t, dev.token, CREATE_SECRET, { name: 'KEY', value: 'third-key-value' })).__typename).toBe('CreateSecretPayload');
-    expect((await mutate(t, dev.token, CREATE_SECRET, { name: 'Key', value: 'upper-key-again' })).__typename).toBe('CreateSecretPayload');
+    // The deleted `Key` holds exactly its own name until it is purged (docs/api.md): not `KEY`, not `key`.
+    expect((await mutate(t, dev.token, CREATE_SECRET, { name: 'Key', value: 'upper-key-again' })).__typename).toBe('NameTakenError');
+    expect((await mutate(t, dev.token, RESTORE_SECRET, { name: 'Key' })).__typename).toBe('RestoreSecretPayload');
     expect(await listNames(t, dev.token)).toEqual(['KEY', 'Key', 'key']);
+    expect(await reveal(t, dev.token, 'Key')).toBe('upper-key-value');
   });
 });

@@ -99,7 +99,7 @@ export const DELETE_SECRET = `mutation($input: DeleteSecretInput!) { r: deleteSe
 export const RESTORE_SECRET = `mutation($input: RestoreSecretInput!) { r: restoreSecret(input: $input) {
   __typename ... on RestoreSecretPayload { secret { ${SECRET_FIELDS} } } ${ERROR} ... on NameTakenError { name } } }`;
 
-/** PRODUCT.md §3 names it; the document is written to the contract's input. */
+/** docs/api.md names it; the document is written to the contract's input. */
 export const ROLLBACK_SECRET = `mutation($input: RollbackSecretInput!) { r: rollbackSecret(input: $input) {
   __typename ... on RollbackSecretPayload { secret { ${SECRET_FIELDS} } } ${ERROR}
   ... on VersionConflictError { expectedVersion currentVersion } } }`;
@@ -111,7 +111,7 @@ export const REVOKE_API_KEY = `mutation($input: RevokeApiKeyInput!) { r: revokeA
   __typename ... on RevokeApiKeyPayload { apiKey { id name prefix scopes revokedAt } } ${ERROR} } }`;
 
 export const CREATE_DEVELOPER = `mutation($input: CreateDeveloperInput!) { r: createDeveloper(input: $input) {
-  __typename ... on CreateDeveloperPayload { developer { id name createdAt } apiKey { id token apiKey { scopes } } } ${ERROR} } }`;
+  __typename ... on CreateDeveloperPayload { developer { id name createdAt } apiKey { id token apiKey { scopes } } } ${ERROR} ... on NameTakenError { name } } }`;
 
 type Gql = Pick<TestApp, 'graphql'>;
 

@@ -117,6 +117,8 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     return { status: response.status, body: (await response.json()) as any, headers: response.headers };
   };
 
+  // Developer names are unique: a name asked for again gets a counter ("dev", "dev 2", ...).
+  const namesUsed = new Map<string, number>();
   return {
     app,
     db,
@@ -124,7 +126,10 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     adminToken,
     logs,
     graphql,
-    async createDeveloper(name = 'dev') {
+    async createDeveloper(asked = 'dev') {
+      const n = (namesUsed.get(asked) ?? 0) + 1;
+      namesUsed.set(asked, n);
+      const name = n === 1 ? asked : `${asked} ${n}`;
       const { body } = await graphql(
         adminToken,
         `mutation($name: String!) { createDeveloper(input: { name: $name }) {

@@ -9,7 +9,7 @@ describe('schema.graphql', () => {
     expect(committed).toBe(printSchema(schema) + '\n');
   });
 
-  it('keeps the contract names of PRODUCT.md §3', () => {
+  it('keeps the contract names of docs/api.md', () => {
     const sdl = printSchema(schema);
     for (const name of [
       'type Query',

@@ -266,10 +266,16 @@ async function runJob<S, P extends { total: number; scanned: number }>(
   let started = false;
   let lastLine = 0;
   let last: Readonly<P> | undefined;
-  const plain = (p: Readonly<P>) => {
+  /** The last plain line written: the closing line is written only when it says something new. */
+  let printed: string | undefined;
+  const line = (p: Readonly<P>) => {
     const total = Math.max(p.total, p.scanned);
     const pct = total === 0 ? 100 : Math.floor((p.scanned / total) * 100);
-    note(io, `${label}: ${p.scanned}/${total} (${pct}%) ${detail(p)}`);
+    return `${label}: ${p.scanned}/${total} (${pct}%) ${detail(p)}`;
+  };
+  const plain = (p: Readonly<P>) => {
+    printed = line(p);
+    note(io, printed);
   };
   try {
     return await job((p) => {
@@ -291,7 +297,7 @@ async function runJob<S, P extends { total: number; scanned: number }>(
   } finally {
     process.removeListener('SIGINT', onSigint);
     if (bar && started) bar.stop();
-    else if (!bar && last && lastLine !== 0) plain(last);
+    else if (!bar && last && printed !== undefined && line(last) !== printed) plain(last);
   }
 }
 

@@ -182,6 +182,7 @@ export type CreateDeveloperMutation = { createDeveloper:
     | { __typename: 'CreateDeveloperPayload', developer: { id: string, name: string, createdAt: string }, apiKey: { token: string, apiKey: { id: string, name: string, prefix: string, scopes: Array<string>, createdAt: string, expiresAt: string | null, revokedAt: string | null, lastUsedAt: string | null } } }
     | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'KeyServiceUnavailableError', code: string, message: string }
+    | { __typename: 'NameTakenError', name: string, code: string, message: string }
     | { __typename: 'ValidationError', field: string, code: string, message: string }
    };
 

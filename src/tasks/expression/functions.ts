@@ -512,7 +512,3 @@ export function lookupMethod(receiver: Value, name: string): FunctionSpec | unde
   const table = typeof receiver === 'string' ? METHODS.str : isList(receiver) ? METHODS.list : isDict(receiver) ? METHODS.dict : undefined;
   return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
 }
-
-export function isKnownMethodName(name: string): boolean {
-  return Object.values(METHODS).some((table) => Object.hasOwn(table, name));
-}

@@ -23,7 +23,7 @@ function expressionError(source: string, s: Scope = scope, options = {}): Expres
 }
 
 describe('the seed example', () => {
-  it('evaluates the f-string from PRODUCT.md section 5', () => {
+  it('evaluates the template_variables f-string of the seed document', () => {
     expect(ev("f'https://api.example.com/v1?key={secrets.api_key}'")).toBe('https://api.example.com/v1?key=sk-test-123');
   });
 

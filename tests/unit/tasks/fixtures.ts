@@ -1,6 +1,6 @@
 /** Task documents shared by the task-engine tests. */
 
-/** PRODUCT.md section 5, verbatim (it calls a `payments` tool it does not define). */
+/** The seed document of docs/task-language.md as first specified (it calls a `payments` tool it does not define). */
 export const SEED_TASK = `tools:
   - name: weather
     type: api_call

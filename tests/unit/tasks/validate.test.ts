@@ -17,7 +17,7 @@ const ALL_SEED_SECRETS = ['weather_api_key', 'stripe_api_key', 'stripe_account_i
 
 const evaluateTask = (expr: string, extra = '') => `steps:\n  - kind: evaluate\n    evaluate:\n      v: "${expr}"\n${extra}`;
 
-describe('validateTask on the PRODUCT.md seed', () => {
+describe('validateTask on the seed document (docs/task-language.md)', () => {
   it('lists its secrets and reports exactly the undefined payments tool', async () => {
     const { options, calls } = store(...ALL_SEED_SECRETS);
     const result = await validateTask(SEED_TASK, options);
