@@ -6,7 +6,7 @@
  * `jest`; files that loop over every provider themselves (provider-calls, key-rotation,
  * key-outage, keys-cli) are not repeated either. Extra arguments go to jest.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REMOTE_KEY_PROVIDER_KINDS } from '../tests/support/key-provider-backends';
 
@@ -20,11 +20,28 @@ export const PROVIDER_DEPENDENT_FILES = [
 ];
 
 const jest = join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
-for (const kind of REMOTE_KEY_PROVIDER_KINDS) {
-  process.stdout.write(`\n== integration files over ${kind}\n`);
-  const run = spawnSync(process.execPath, [jest, ...PROVIDER_DEPENDENT_FILES, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, LOCKSMITH_TEST_KEY_PROVIDER: kind },
-  });
-  if (run.status !== 0) process.exit(run.status ?? 1);
+
+/** One pass per remote provider, all at once (one worker each): each pass mostly waits on its fake and the databases. */
+async function main(): Promise<void> {
+  const passes = REMOTE_KEY_PROVIDER_KINDS.map(
+    (kind) =>
+      new Promise<{ kind: string; code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, [jest, '--maxWorkers=1', ...PROVIDER_DEPENDENT_FILES, ...process.argv.slice(2)], {
+          env: { ...process.env, LOCKSMITH_TEST_KEY_PROVIDER: kind },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (chunk) => (output += String(chunk)));
+        child.stderr.on('data', (chunk) => (output += String(chunk)));
+        child.on('close', (code) => resolve({ kind, code, output }));
+      }),
+  );
+  let failed = false;
+  for (const pass of await Promise.all(passes)) {
+    process.stdout.write(`\n== integration files over ${pass.kind}\n${pass.output}`);
+    if (pass.code !== 0) failed = true;
+  }
+  process.exit(failed ? 1 : 0);
 }
+
+void main();

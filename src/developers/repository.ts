@@ -1,5 +1,6 @@
-import { type Kysely, MysqlAdapter } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, DeveloperRow } from '../db/database';
+import { isMysql } from '../db/dialect';
 
 export class DeveloperRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -16,14 +17,14 @@ export class DeveloperRepository {
    * Developers with exactly this name (binary collation on MySQL, as on SQLite). On MySQL a
    * locking read: it waits for, and then sees, a concurrent transaction's uncommitted insert of
    * the same name, so two racing creations cannot both pass (SQLite runs one writer at a time).
+   * (It locks the developer rows it scans: an admin-only operation, rare next to tenant writes.)
    */
   findByName(name: string): Promise<Array<Pick<DeveloperRow, 'id'>>> {
-    const locking = this.db.getExecutor().adapter instanceof MysqlAdapter;
     return this.db
       .selectFrom('developers')
       .select('id')
       .where('name', '=', name)
-      .$if(locking, (q) => q.forUpdate())
+      .$if(isMysql(this.db), (q) => q.forUpdate())
       .execute();
   }
 

@@ -491,6 +491,12 @@ describe.each(DATABASE_KINDS)('mutations on %s', (kind) => {
       expect((await mutate(t, t.adminToken, CREATE_DEVELOPER, { name: 'unique dev' })).__typename).toBe('CreateDeveloperPayload');
     });
 
+    it('racing creations of one name: exactly one developer, the others NameTakenError', async () => {
+      const results = await Promise.all(Array.from({ length: 5 }, () => mutate(t, t.adminToken, CREATE_DEVELOPER, { name: 'Racing Dev' })));
+      expect(results.map((r) => r.__typename).sort()).toEqual(['CreateDeveloperPayload', ...Array(4).fill('NameTakenError')]);
+      expect(await withRaw(t.db, (raw) => raw.all('SELECT id FROM developers WHERE name = ?', ['Racing Dev']))).toHaveLength(1);
+    });
+
     it('a bad name is a ValidationError', async () => {
       expect(await mutate(t, t.adminToken, CREATE_DEVELOPER, { name: '' })).toMatchObject({
         __typename: 'ValidationError',
