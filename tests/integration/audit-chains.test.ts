@@ -129,6 +129,24 @@ describe.each(DATABASE_KINDS)('audit chains per writer node on %s', (kind) => {
     expect(await verifyOn(a, dev.token)).toMatchObject({ ok: true, checkedEvents: 6002, checkedChains: 1 });
   });
 
+  it('refuses a reveal whose record cannot be made durable: typed error, no value', async () => {
+    const dev = await a.createDeveloper('undurable');
+    await a.graphql(dev.token, `mutation { createSecret(input: { name: "kept", value: "never-shown-unaudited-4821" }) { __typename } }`);
+    const raw = await openRaw(a.db);
+    const rename = (from: string, to: string) =>
+      raw.run(kind === 'mysql' ? `RENAME TABLE \`${from}\` TO \`${to}\`` : `ALTER TABLE "${from}" RENAME TO "${to}"`);
+    try {
+      await rename('audit_events', 'audit_events_away');
+      const refused = await a.graphql(dev.token, `{ secret(name: "kept") { value } }`);
+      expect(refused.body.errors[0].extensions.code).toBe('AUDIT_UNAVAILABLE');
+      expect(JSON.stringify(refused.body)).not.toContain('never-shown-unaudited-4821');
+    } finally {
+      await rename('audit_events_away', 'audit_events');
+      await raw.close();
+    }
+    expect((await a.graphql(dev.token, `{ secret(name: "kept") { value } }`)).body.data.secret.value).toBe('never-shown-unaudited-4821');
+  });
+
   it('retries a conflicting tenant transaction as a whole: one record per write', async () => {
     const dev = await a.createDeveloper('retried');
     let attempts = 0;
