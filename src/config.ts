@@ -35,6 +35,7 @@ const LIMIT_SETTINGS = {
   LOCKSMITH_MAX_DIRECTIVES: positiveInt('LOCKSMITH_MAX_DIRECTIVES').default(20),
   LOCKSMITH_MAX_COST: positiveInt('LOCKSMITH_MAX_COST').default(50_000),
   LOCKSMITH_MAX_REVEALS: positiveInt('LOCKSMITH_MAX_REVEALS').default(100),
+  LOCKSMITH_MAX_PAGE_SIZE: positiveInt('LOCKSMITH_MAX_PAGE_SIZE').default(500),
   LOCKSMITH_HEADERS_TIMEOUT_MS: positiveInt('LOCKSMITH_HEADERS_TIMEOUT_MS').default(10_000),
   LOCKSMITH_REQUEST_TIMEOUT_MS: positiveInt('LOCKSMITH_REQUEST_TIMEOUT_MS').default(30_000),
   LOCKSMITH_PARSE_CACHE_ENTRIES: positiveInt('LOCKSMITH_PARSE_CACHE_ENTRIES').default(1000),
@@ -195,6 +196,8 @@ export interface LimitsConfig {
   readonly maxDirectives: number;
   readonly maxCost: number;
   readonly maxReveals: number;
+  /** The most rows one page of a list (first/last) may ask for. */
+  readonly maxPageSize: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly parseCache: { readonly maxEntries: number; readonly maxBytes: number };
@@ -332,6 +335,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxDirectives: e.LOCKSMITH_MAX_DIRECTIVES,
       maxCost: e.LOCKSMITH_MAX_COST,
       maxReveals: e.LOCKSMITH_MAX_REVEALS,
+      maxPageSize: e.LOCKSMITH_MAX_PAGE_SIZE,
       headersTimeoutMs: e.LOCKSMITH_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.LOCKSMITH_REQUEST_TIMEOUT_MS,
       parseCache: { maxEntries: e.LOCKSMITH_PARSE_CACHE_ENTRIES, maxBytes: e.LOCKSMITH_PARSE_CACHE_BYTES },

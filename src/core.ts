@@ -81,14 +81,14 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
     });
     logger.info({ nodeId }, 'writer node id');
     const apiKeys = new ApiKeyService({ db, tenants, clock });
-    const secrets = new SecretService({ db, tenants, dataKeys, clock, maxVersions: config.maxVersions });
+    const secrets = new SecretService({ db, tenants, dataKeys, clock, maxVersions: config.maxVersions, maxPageSize: config.limits.maxPageSize });
     const developers = new DeveloperService({ db, tenants, clock, apiKeys });
     const keys = new KeyRotationService({ tenants, dataKeys, clock, developers });
     const services: Services = {
       secrets,
       apiKeys,
       developers,
-      audit: new AuditService({ db, tenants, clock }),
+      audit: new AuditService({ db, tenants, clock, maxPageSize: config.limits.maxPageSize }),
       keys,
       tasks: new TaskService({
         secrets,

@@ -22,25 +22,27 @@ export interface PageWindow {
   readonly backwards: boolean;
 }
 
+/** The default of LOCKSMITH_MAX_PAGE_SIZE: the most rows one page of any list may ask for. */
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
 
-function pageSize(value: unknown, field: string): number {
-  if (value === undefined || value === null) return DEFAULT_PAGE_SIZE;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
-    throw new ValidationError(field, `${field} must be a whole number from 0 to ${MAX_PAGE_SIZE}`);
+function pageSize(value: unknown, field: string, max: number): number {
+  if (value === undefined || value === null) return Math.min(DEFAULT_PAGE_SIZE, max);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new ValidationError(field, `${field} must be a whole number from 0 to ${max} (LOCKSMITH_MAX_PAGE_SIZE)`);
   }
   return value;
 }
 
-export function checkPageArgs(args: PageArgs): PageWindow {
+/** `maxPageSize` is the server's LOCKSMITH_MAX_PAGE_SIZE; services pass it from their config. */
+export function checkPageArgs(args: PageArgs, maxPageSize: number = MAX_PAGE_SIZE): PageWindow {
   const backwards = (args.last !== undefined && args.last !== null) || Boolean(args.before);
   if (backwards && ((args.first !== undefined && args.first !== null) || args.after)) {
     throw new ValidationError('first', 'page forwards (first/after) or backwards (last/before), not both');
   }
   return backwards
-    ? { limit: pageSize(args.last, 'last'), cursor: args.before, backwards }
-    : { limit: pageSize(args.first, 'first'), cursor: args.after, backwards };
+    ? { limit: pageSize(args.last, 'last', maxPageSize), cursor: args.before, backwards }
+    : { limit: pageSize(args.first, 'first', maxPageSize), cursor: args.after, backwards };
 }
 
 /** Rows were fetched with one extra (limit + 1) to learn whether another page exists. */

@@ -50,7 +50,7 @@ const VERIFY_BATCH = 1000;
 export class AuditService {
   private readonly repo: AuditRepository;
 
-  constructor(private readonly deps: { db: Kysely<Database>; tenants: TenantTransactions; clock: Clock }) {
+  constructor(private readonly deps: { db: Kysely<Database>; tenants: TenantTransactions; clock: Clock; maxPageSize?: number }) {
     this.repo = new AuditRepository(deps.db);
   }
 
@@ -67,7 +67,7 @@ export class AuditService {
   }
 
   async list(actor: Pick<Actor, 'developerId'>, args: PageArgs & { filter?: AuditFilter | null }): Promise<Page<AuditEvent>> {
-    const window = checkPageArgs(args);
+    const window = checkPageArgs(args, this.deps.maxPageSize);
     const filter = args.filter ?? {};
     if (filter.actions && filter.actions.length > 50) throw new ValidationError('filter.actions', 'at most 50 actions');
     const rows = await this.repo.list({

@@ -88,6 +88,8 @@ export interface SecretServiceDeps {
   readonly clock: Clock;
   /** Versions kept per secret; older ones are destroyed (ciphertext erased, row kept). */
   readonly maxVersions: number;
+  /** LOCKSMITH_MAX_PAGE_SIZE; the built-in default when not given. */
+  readonly maxPageSize?: number;
 }
 
 /** The actor recorded for work the service does on its own (the purge job). */
@@ -431,7 +433,7 @@ export class SecretService {
   }
 
   async list(actor: Pick<Actor, 'developerId'>, args: PageArgs & { filter?: SecretFilter | null }): Promise<Page<Secret>> {
-    const window = checkPageArgs(args);
+    const window = checkPageArgs(args, this.deps.maxPageSize);
     const filter = args.filter ?? {};
     const metadata = filter.metadata === undefined || filter.metadata === null ? undefined : checkMetadata(filter.metadata, 'filter.metadata');
     if (filter.namePrefix !== undefined && filter.namePrefix !== null && filter.namePrefix.length > 128) {
@@ -453,7 +455,7 @@ export class SecretService {
   }
 
   async listVersions(actor: Pick<Actor, 'developerId'>, secret: Secret, args: PageArgs): Promise<Page<SecretVersionInfo>> {
-    const window = checkPageArgs(args);
+    const window = checkPageArgs(args, this.deps.maxPageSize);
     const cursor = window.cursor ? decodeVersionCursor(window.cursor) : undefined;
     const rows = await this.repo.listVersions(actor.developerId, secret.id, window.limit + 1, cursor, window.backwards);
     return toPage(
