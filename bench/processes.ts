@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -6,10 +7,30 @@ import { join } from 'node:path';
 export interface BenchProcess {
   readonly url: string;
   output(): string;
+  /** CPU time (user + system) the process has used so far, in ms; null where /proc is not readable. */
+  cpuMs(): number | null;
   stop(): Promise<void>;
 }
 
 const ROOT = join(__dirname, '..');
+
+/**
+ * How production starts the server (`npm start`): scripts/start.js loads the compiled
+ * dist/src/server.js into its own process, so a --cpu-prof profiles the server itself.
+ */
+export const START_SCRIPT = join(ROOT, 'scripts', 'start.js');
+
+/**
+ * What `npm start` does before it loads the server: compile dist/ (and the console) when the
+ * sources changed. Done once before any timing, so a server start only checks the stamp.
+ */
+export async function buildLikeNpmStart(): Promise<void> {
+  const started = Date.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script of the repo
+  const { ensureBuilt } = require(START_SCRIPT) as { ensureBuilt: () => Promise<void> };
+  await ensureBuilt();
+  console.log(`dist/ is current (${Math.round((Date.now() - started) / 1000)} s)`);
+}
 
 /**
  * Starts `script` (a TypeScript file, through tsx, or a compiled .js file) with `env`, waits until
@@ -48,6 +69,7 @@ export async function startProcess(script: string, port: number, env: Record<str
   return {
     url,
     output: () => out,
+    cpuMs: () => processCpuMs(child.pid),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 15_000);
@@ -75,3 +97,20 @@ export async function pickPort(): Promise<number> {
   }
   throw new Error('no free port in the benchmark range');
 }
+
+/** utime + stime of a process from /proc/<pid>/stat (Linux), in ms. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_S = 100;

@@ -11,6 +11,8 @@ export interface Measurement {
   errors: number;
   /** Requests answered 200 without a GraphQL error. */
   ok: number;
+  /** CPU time the server process used per answered request (ms); undefined where not measurable. */
+  cpuMsPerRequest?: number;
   /** Reveal only: `secret.reveal` audit rows written during the run. */
   audited?: number;
 }
@@ -93,14 +95,14 @@ export function renderResults(results: KindResults[], meta: RunMeta): string {
         `(${TENANTS} developers, data-key cache TTL 300 s): ${r.providerCalls ?? 'unknown'}.`,
       '',
     );
-    lines.push('| scenario | conns | req/s | p50 ms | p99 ms | errors | x raw ceiling | x bare yoga | x bare transaction |');
-    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    lines.push('| scenario | conns | req/s | p50 ms | p99 ms | errors | server CPU ms/req | x raw ceiling | x bare yoga | x bare transaction |');
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const m of r.measurements) {
       const raw = find(r, 'ceiling-raw', m.connections);
       const yoga = find(r, 'ceiling-yoga', m.connections);
       const reads = READS.has(m.scenario);
       lines.push(
-        `| ${m.label} | ${m.connections} | ${fmt(m.rps)} | ${m.p50} | ${m.p99} | ${m.errors} | ` +
+        `| ${m.label} | ${m.connections} | ${fmt(m.rps)} | ${m.p50} | ${m.p99} | ${m.errors} | ${m.cpuMsPerRequest === undefined ? '-' : fmt(m.cpuMsPerRequest, 2)} | ` +
           `${reads ? ratio(m.rps, raw?.rps) : '-'} | ${reads ? ratio(m.rps, yoga?.rps) : '-'} | ${WRITES.has(m.scenario) ? ratio(m.rps, r.writeCeiling) : '-'} |`,
       );
     }

@@ -19,7 +19,7 @@ import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../tes
 import { openRaw } from '../tests/support/raw-db';
 import { runScale } from './scale';
 import { measureWriteCeiling } from './write-ceiling';
-import { type BenchProcess, pickPort, startProcess } from './processes';
+import { type BenchProcess, buildLikeNpmStart, pickPort, START_SCRIPT, startProcess } from './processes';
 import { type KindResults, type Measurement, renderChart, renderResults } from './report';
 import { SCENARIOS, type Scenario, SECRETS_PER_TENANT, seedName, TENANTS, TOOL_SECRET } from './scenarios';
 
@@ -61,6 +61,7 @@ async function main() {
     return runScale(process.argv.slice(2));
   }
   const started = Date.now();
+  await buildLikeNpmStart();
   const tool = await startToolServer(await pickPort());
   const results: KindResults[] = [];
   try {
@@ -92,8 +93,10 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
     const profileDir = join(__dirname, 'profiles');
     if (options.profile) mkdirSync(profileDir, { recursive: true });
     const [locksmithPort, rawPort, yogaPort] = [await pickPort(), await pickPort(), await pickPort()];
+    // Started exactly as `npm start` runs it in production: scripts/start.js loads the compiled
+    // dist/src/server.js into its own process (built above, so it only checks the stamp here).
     const locksmith = await startProcess(
-      join(ROOT, 'src', 'server.ts'),
+      START_SCRIPT,
       locksmithPort,
       {
         NODE_ENV: 'production',
@@ -130,24 +133,28 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
     const writeCeiling = await measureWriteCeiling(database, kind);
     console.log(`${kind}: bare transaction of create rows: ${writeCeiling.toFixed(0)} creates/s`);
 
-    const urls = { locksmith: locksmith.url, raw: raw.url, yoga: yoga.url };
+    const servers = { locksmith, raw, yoga };
     const providerCallsBefore = await providerCalls(locksmith.url);
     const scenarios = SCENARIOS.filter((s) => !options.only || options.only.includes(s.name));
     const measurements: Measurement[] = [];
     for (const s of scenarios) {
-      await smokeCheck(urls[s.target], s, tokens, toolUrl);
-      if (options.warmupS > 0) await load(urls[s.target], s, tokens, toolUrl, 8, options.warmupS);
+      await smokeCheck(servers[s.target].url, s, tokens, toolUrl);
+      if (options.warmupS > 0) await load(servers[s.target].url, s, tokens, toolUrl, 8, options.warmupS);
     }
     // Connections outermost: each level measures every scenario and both ceilings back to back,
     // so a ratio compares numbers taken within seconds of each other.
     for (const connections of options.connections) {
       for (const s of scenarios) {
         const auditBefore = s.name === 'reveal' ? await countReveals(database) : 0;
-        const m = await load(urls[s.target], s, tokens, toolUrl, connections, options.durationS);
+        const server = servers[s.target];
+        const cpuBefore = server.cpuMs();
+        const m = await load(server.url, s, tokens, toolUrl, connections, options.durationS);
+        const cpuAfter = server.cpuMs();
+        if (cpuBefore !== null && cpuAfter !== null && m.ok > 0) m.cpuMsPerRequest = (cpuAfter - cpuBefore) / m.ok;
         if (s.name === 'reveal') m.audited = (await countReveals(database)) - auditBefore;
         measurements.push(m);
         console.log(
-          `${kind} ${String(connections).padStart(2)} conns  ${s.name.padEnd(13)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}` +
+          `${kind} ${String(connections).padStart(2)} conns  ${s.name.padEnd(13)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors}  cpu ${m.cpuMsPerRequest?.toFixed(2) ?? "-"} ms/req` +
             (m.audited !== undefined ? `  audited ${m.audited}/${m.ok}` : ''),
         );
       }

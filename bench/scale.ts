@@ -21,7 +21,7 @@ import { seal } from '../src/crypto/envelope';
 import { newId } from '../src/ids';
 import { metadataEntryHash } from '../src/secrets/validation';
 import { createTestDatabase, type DatabaseKind } from '../tests/support/databases';
-import { pickPort, startProcess } from './processes';
+import { buildLikeNpmStart, pickPort, START_SCRIPT, startProcess } from './processes';
 import { LIST, REVEAL } from './scenarios';
 
 const ROWS_PER_STATEMENT = 1000;
@@ -47,6 +47,7 @@ export async function runScale(argv: string[]): Promise<void> {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  await buildLikeNpmStart();
   const kind = (value('--db') ?? 'mysql') as DatabaseKind;
   const developers = Number(value('--developers') ?? 1000);
   const stages = (value('--stages') ?? '10000,100000,1000000').split(',').map(Number);
@@ -84,7 +85,7 @@ export async function runScale(argv: string[]): Promise<void> {
       devs.push(...batch);
     }
     console.log(`scale: ${developers} developers with data keys in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    server = await startProcess(join(__dirname, '..', 'src', 'server.ts'), port, env);
+    server = await startProcess(START_SCRIPT, port, env);
 
     let have = 0;
     for (const target of stages) {
