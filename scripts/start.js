@@ -90,8 +90,8 @@ async function ensureBuilt() {
 
 async function main() {
   await ensureBuilt();
-  // The server installs its own SIGTERM/SIGINT handlers when it loads.
-  require(join(DIST, 'src', 'server.js'));
+  // The server's main installs its own SIGTERM/SIGINT/SIGHUP handlers.
+  await require(join(DIST, 'src', 'server.js')).main();
 }
 
 module.exports = { ensureBuilt };

@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isatty } from 'node:tty';
+import type { Logger } from 'pino';
 import { createApp } from './app';
-import { type Config, ConfigError, loadConfig } from './config';
+import { type Config, loadConfig } from './config';
 import { CONSOLE_PATH, defaultConsoleDir, loadConsoleSite } from './console/static-site';
 import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
 import { createRequestListener } from './http';
@@ -8,47 +11,64 @@ import { createLogger } from './logger';
 import { type AuditSink, createAuditSink } from './audit/sink';
 import { describeStartupError, EX_CONFIG, StartupConfigError } from './startup-errors';
 
-/** Entry point: config -> app -> HTTP listener, with graceful shutdown on SIGTERM/SIGINT. */
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`locksmith: ${error.message}\n`);
-      process.exit(EX_CONFIG);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.logLevel);
+/**
+ * The server process: config -> app -> HTTP listener, with graceful shutdown on SIGTERM/SIGINT.
+ *
+ * `startServer` is also the package's server entry (`locksmith-secrets/server`): importing this
+ * module starts nothing and installs no signal handler; only running it as the main module
+ * (`node dist/src/server.js`, or `npm start` through scripts/start.js, which calls `main`) does.
+ */
+
+export interface StartServerOptions {
+  /** The environment to configure from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Default: JSON lines on stdout at LOCKSMITH_LOG_LEVEL. */
+  readonly logger?: Logger;
+}
+
+export interface RunningServer {
+  /** Where it listens, e.g. http://127.0.0.1:4000 (the port the OS picked when LOCKSMITH_PORT=0). */
+  readonly url: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Development mode: the generated admin token and the default developer's API key. */
+  readonly devCredentials?: { readonly adminToken: string; readonly apiKey: string; readonly developerId: string };
+  /** Log rotation: reopens the audit stream file (LOCKSMITH_AUDIT_LOG=file:...); nothing otherwise. */
+  reopenLogs(): void;
+  /** Stops accepting, lets in-flight requests finish (their transactions commit), closes the pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server. A configuration problem (a setting, a key provider's settings, an unknown or
+ * unreachable database, a port in use) rejects with a StartupConfigError whose message is one
+ * line naming the setting and what to do; anything else rejects with the error itself.
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const config = configOrThrow(options.env ?? process.env);
+  const logger = options.logger ?? createLogger(config.logLevel);
   const dev = !config.production;
-  const devCredentials = dev && !config.adminToken ? loadOrCreateDevCredentials(config.dataDir) : undefined;
-  let graphiqlHeaders: Record<string, string> = {};
+  let sink: AuditSink | undefined;
   let app;
+  let devCredentials: RunningServer['devCredentials'];
+  let graphiqlHeaders: Record<string, string> = {};
   try {
-    const sink = auditSinkFor(config);
+    const generated = dev && !config.adminToken ? loadOrCreateDevCredentials(config.dataDir) : undefined;
+    sink = auditSinkFor(config);
     app = await createApp(config, {
       logger,
-      adminToken: devCredentials?.adminToken,
+      adminToken: generated?.adminToken,
       graphiqlHeaders: () => graphiqlHeaders,
       onAuditCommitted: sink?.write,
     });
+    if (dev) {
+      devCredentials = await ensureDevDeveloper(config.dataDir, generated ?? { adminToken: config.adminToken! }, app.services);
+      graphiqlHeaders = { Authorization: `Bearer ${devCredentials.apiKey}` };
+    }
   } catch (error) {
-    exitOnStartupError(error, config, logger);
-  }
-  let banner = '';
-  if (dev) {
-    const credentials = await ensureDevDeveloper(config.dataDir, devCredentials ?? { adminToken: config.adminToken! }, app.services);
-    graphiqlHeaders = { Authorization: `Bearer ${credentials.apiKey}` };
-    banner = [
-      '',
-      `  locksmith (development mode, data in ${config.dataDir})`,
-      `  GraphQL + GraphiQL  http://${config.host}:${config.port}/graphql`,
-      ...(config.console ? [`  web console         http://${config.host}:${config.port}${CONSOLE_PATH}/`] : []),
-      `  admin token         ${credentials.adminToken}`,
-      `  developer API key   ${credentials.apiKey}   (developer ${credentials.developerId})`,
-      '',
-    ].join('\n');
+    sink?.close();
+    await app?.close().catch(() => undefined);
+    throw asStartupError(error, config, logger);
   }
 
   const consoleSite = config.console
@@ -58,7 +78,6 @@ async function main(): Promise<void> {
     logger.warn({ dir: defaultConsoleDir() }, 'web console not built: /console answers 503 until `npm run build:web` has run');
   }
 
-  app.startJobs();
   // Slow clients cannot hold sockets open: headers must arrive within headersTimeout and the
   // whole request (headers and body) within requestTimeout; both answer 408 and close.
   const server = createServer(
@@ -70,55 +89,118 @@ async function main(): Promise<void> {
     },
     createRequestListener(app.yoga, consoleSite),
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES') {
-      process.stderr.write(
-        `locksmith: LOCKSMITH_HOST/LOCKSMITH_PORT: cannot listen on ${config.host}:${config.port} (${error.code}): ` +
-          'pick another port or stop the process that holds it\n',
-      );
-      process.exit(EX_CONFIG);
-    }
+  try {
+    await listen(server, config);
+  } catch (error) {
+    sink?.close();
+    await app.close().catch(() => undefined);
     throw error;
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  }
+  app.startJobs();
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ host: config.host, port, keyProvider: app.provider.name, database: config.database.kind }, 'listening');
-  if (banner) process.stdout.write(banner.replaceAll(`:${config.port}/`, `:${port}/`) + '\n');
 
   const running = app;
-  installShutdown(server, () => running.close(), config.shutdownTimeoutMs, logger);
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    config,
+    logger,
+    devCredentials,
+    reopenLogs: () => sink?.reopen(),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }).then(async () => {
+        await running.close();
+        sink?.close();
+      });
+      return closing;
+    },
+  };
 }
 
-/** The audit stream, if configured; a file sink reopens its path on SIGHUP (log rotation). */
+function configOrThrow(env: Readonly<Record<string, string | undefined>>): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    const line = describeStartupError(error);
+    throw line === undefined ? error : new StartupConfigError(line);
+  }
+}
+
+/** A configuration problem becomes a one-line StartupConfigError; anything else is logged and kept. */
+function asStartupError(error: unknown, config: Config, logger: Logger): unknown {
+  const line = describeStartupError(error, config.database);
+  if (line !== undefined) return new StartupConfigError(line);
+  logger.fatal({ err: error }, 'start-up failed');
+  return error;
+}
+
+function listen(server: Server, config: Config): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES') {
+        reject(
+          new StartupConfigError(
+            `LOCKSMITH_HOST/LOCKSMITH_PORT: cannot listen on ${config.host}:${config.port} (${error.code}): ` +
+              'pick another port or stop the process that holds it',
+          ),
+        );
+      } else reject(error);
+    });
+    server.listen(config.port, config.host, () => resolve());
+  });
+}
+
+/** The audit stream, if configured; a file sink reopens its path on reopenLogs (log rotation). */
 function auditSinkFor(config: Config): AuditSink | undefined {
   if (!config.auditLog) return undefined;
-  let sink: AuditSink;
   try {
-    sink = createAuditSink(config.auditLog);
+    return createAuditSink(config.auditLog);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new StartupConfigError(`LOCKSMITH_AUDIT_LOG: cannot open ${config.auditLog.kind === 'file' ? config.auditLog.path : 'stdout'} (${code}): check the folder exists and is writable`);
   }
-  process.on('SIGHUP', () => sink.reopen());
-  return sink;
 }
 
-/** Configuration problems: one line and EX_CONFIG. Anything else: the detail to the log, exit 1. */
-function exitOnStartupError(error: unknown, config: Config, logger: ReturnType<typeof createLogger>): never {
-  const line = describeStartupError(error, config.database);
-  if (line !== undefined) {
-    process.stderr.write(`locksmith: ${line}\n`);
-    process.exit(EX_CONFIG);
+/** The development banner: where to go and the credentials `npm start` made. */
+function banner(running: RunningServer): string {
+  const { config, devCredentials: credentials, url } = running;
+  if (!credentials) return '';
+  return [
+    '',
+    `  locksmith (development mode, data in ${config.dataDir})`,
+    `  GraphQL + GraphiQL  ${url}/graphql`,
+    ...(config.console ? [`  web console         ${url}${CONSOLE_PATH}/`] : []),
+    `  admin token         ${credentials.adminToken}`,
+    `  developer API key   ${credentials.apiKey}   (developer ${credentials.developerId})`,
+    '',
+  ].join('\n');
+}
+
+/** The process entry: one line and EX_CONFIG (78) for a configuration problem, signals handled. */
+export async function main(): Promise<void> {
+  let running: RunningServer;
+  try {
+    running = await startServer();
+  } catch (error) {
+    if (error instanceof StartupConfigError) {
+      process.stderr.write(`locksmith: ${error.message}\n`);
+      process.exit(EX_CONFIG);
+    }
+    process.stderr.write(`locksmith: start-up failed: ${(error as Error).message}\n`);
+    process.exit(1);
   }
-  logger.fatal({ err: error }, 'start-up failed');
-  process.stderr.write(`locksmith: start-up failed: ${(error as Error).message}\n`);
-  process.exit(1);
+  const text = banner(running);
+  if (text) process.stdout.write(text + '\n');
+  installSignals(running);
 }
 
-function installShutdown(server: Server, close: () => Promise<void>, timeoutMs: number, logger: ReturnType<typeof createLogger>) {
+function installSignals(running: RunningServer): void {
+  const { logger } = running;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -127,26 +209,33 @@ function installShutdown(server: Server, close: () => Promise<void>, timeoutMs: 
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
-    }, timeoutMs);
+    }, running.config.shutdownTimeoutMs);
     force.unref();
-    // Stop accepting, let in-flight requests finish (their transactions commit), then close.
-    server.close(async () => {
-      try {
-        await close();
+    running.close().then(
+      () => {
         logger.info('stopped');
         process.exit(0);
-      } catch (error) {
+      },
+      (error: unknown) => {
         logger.error({ err: error }, 'error during shutdown');
         process.exit(1);
-      }
-    });
-    server.closeIdleConnections();
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP means two things. With a terminal (a developer's `npm start`), it is the terminal
+  // hanging up: the session is over, so shut down as on SIGTERM rather than serve on as an orphan
+  // nobody can see or stop with Ctrl-C. Without one (systemd, a container), nothing hangs up: it
+  // is sent on purpose (`systemctl reload`) and reopens the audit stream file for log rotation.
+  // Decided at start-up: after a hangup the terminal's descriptors no longer answer isatty.
+  const terminal = [0, 1, 2].some((fd) => isatty(fd));
+  process.on('SIGHUP', () => (terminal ? stop('SIGHUP') : running.reopenLogs()));
 }
 
-main().catch((error) => {
-  process.stderr.write(`locksmith: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`locksmith: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

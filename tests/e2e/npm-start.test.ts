@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt } from '../support/built-server';
@@ -61,19 +61,31 @@ function isAlive(pid: number): boolean {
 }
 
 interface Started {
-  npm: ChildProcess;
+  /** What the test spawned: npm itself, or `script` holding the terminal npm runs in. */
+  launcherPid: number;
   npmPid: number;
   nodePid: number;
   output(): string;
+  /** Resolves once the launcher's stdout and stderr are closed: every process holding them has exited and its output has been read. */
+  closed: Promise<void>;
   dataDir: string;
 }
 
-async function npmStart(): Promise<Started> {
+/**
+ * `npm start` in its own process group, as a service manager would start it, or with
+ * `terminal`, in a new session on a pseudo-terminal (util-linux `script`), as a developer runs
+ * it in a terminal window: killing `script` then closes the terminal, as closing the window does.
+ */
+async function npmStart(options: { terminal?: boolean } = {}): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), 'locksmith-npm-start-'));
   const [command, prefix] = npmCommand();
-  const npm = spawn(command, [...prefix, 'start', '--silent'], {
+  const npmArgv = [command, ...prefix, 'start', '--silent'];
+  const [file, args] = options.terminal
+    ? ['script', ['-qfec', npmArgv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
+    : [command, npmArgv.slice(1)];
+  const launcher = spawn(file, args, {
     cwd: ROOT,
-    detached: true, // its own process group, as a terminal or service manager would start it
+    detached: true, // its own process group (and with script, its own session and terminal)
     env: {
       PATH: process.env.PATH ?? '',
       HOME: dataDir,
@@ -86,25 +98,28 @@ async function npmStart(): Promise<Started> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  npm.stdout!.on('data', (chunk) => (out += String(chunk)));
-  npm.stderr!.on('data', (chunk) => (out += String(chunk)));
+  launcher.stdout!.on('data', (chunk) => (out += String(chunk)));
+  launcher.stderr!.on('data', (chunk) => (out += String(chunk)));
+  const closed = new Promise<void>((resolve) => launcher.once('close', () => resolve()));
   const deadline = Date.now() + 90_000;
   let url: string | undefined;
   while (!url) {
     const match = /(http:\/\/127\.0\.0\.1:\d+)\/graphql/.exec(out);
     if (match) url = match[1];
-    else if (npm.exitCode !== null) throw new Error(`npm start exited early:\n${out}`);
+    else if (launcher.exitCode !== null) throw new Error(`npm start exited early:\n${out}`);
     else if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${out}`);
     else await new Promise((r) => setTimeout(r, 100));
   }
   const health = await fetch(`${url}/healthz`);
   expect(health.status).toBe(200);
-  const tree = descendants(npm.pid!);
+  const table = processTable();
+  const nodePid = descendants(launcher.pid!).find((pid) => / scripts\/start\.js$/.test(table.get(pid)!.cmdline))!;
+  expect(nodePid).toBeDefined();
+  const npmPid = options.terminal ? table.get(nodePid)!.ppid : launcher.pid!;
   // npm's only descendant is the server itself: no sh, no second node in between.
-  expect(tree).toHaveLength(1);
-  const nodePid = tree[0]!;
-  expect(processTable().get(nodePid)!.cmdline).toMatch(/node.* scripts\/start\.js$/);
-  return { npm, npmPid: npm.pid!, nodePid, output: () => out, dataDir };
+  expect(descendants(npmPid)).toEqual([nodePid]);
+  expect(table.get(nodePid)!.cmdline).toMatch(/node.* scripts\/start\.js$/);
+  return { launcherPid: launcher.pid!, npmPid, nodePid, output: () => out, closed, dataDir };
 }
 
 async function waitGone(pids: number[]): Promise<number> {
@@ -122,7 +137,7 @@ describe('npm start and signals', () => {
   beforeAll(() => ensureBuilt(), 300_000);
   afterAll(() => {
     for (const s of started) {
-      for (const pid of [s.nodePid, s.npmPid]) {
+      for (const pid of [s.nodePid, s.npmPid, s.launcherPid]) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -148,7 +163,9 @@ describe('npm start and signals', () => {
     const took = await waitGone([s.npmPid, s.nodePid]);
     expect({ npm: isAlive(s.npmPid), node: isAlive(s.nodePid) }).toEqual({ npm: false, node: false });
     expect(took).toBeLessThan(STOP_DEADLINE_MS);
-    // Graceful: the server finished its shutdown (not the forced exit after the timeout).
+    // Graceful: the server finished its shutdown (not the forced exit after the timeout). The
+    // processes are gone; their last lines may still be in the pipe until it closes.
+    await s.closed;
     expect(s.output()).toContain('"msg":"stopped"');
   }, 120_000);
 
@@ -158,9 +175,29 @@ describe('npm start and signals', () => {
     process.kill(s.npmPid, 'SIGKILL');
     await waitGone([s.npmPid]);
     expect(isAlive(s.nodePid)).toBe(true); // orphaned, still serving
+    // Without a terminal, SIGHUP is the reload signal (log rotation), not a stop.
+    process.kill(s.nodePid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(isAlive(s.nodePid)).toBe(true);
     process.kill(s.nodePid, 'SIGTERM');
     const took = await waitGone([s.nodePid]);
     expect(isAlive(s.nodePid)).toBe(false);
     expect(took).toBeLessThan(STOP_DEADLINE_MS);
+    await s.closed;
+    expect(s.output()).toContain('"msg":"stopped"');
+  }, 120_000);
+
+  it('closing the terminal that runs npm start (a hangup) ends npm and the server gracefully', async () => {
+    const s = await npmStart({ terminal: true });
+    started.push(s);
+    const wal = join(s.dataDir, 'locksmith.db-wal');
+    expect(existsSync(wal)).toBe(true);
+    process.kill(s.launcherPid, 'SIGKILL'); // the terminal window goes away: its session gets SIGHUP
+    const took = await waitGone([s.npmPid, s.nodePid]);
+    expect({ npm: isAlive(s.npmPid), node: isAlive(s.nodePid) }).toEqual({ npm: false, node: false });
+    expect(took).toBeLessThan(STOP_DEADLINE_MS);
+    // Graceful, although its log has nowhere to go now: the server closed its database (SQLite
+    // removes the write-ahead log when the last connection closes; a killed process leaves it).
+    expect(existsSync(wal)).toBe(false);
   }, 120_000);
 });
