@@ -13,6 +13,9 @@ import { performance } from 'node:perf_hooks';
  * does not wait at all.
  *
  * Batches are bounded (`maxBatch`), so one statement never carries an unbounded number of rows.
+ * With `concurrency` above 1, that many batches of a key may be committing at once; they still
+ * queue on the database (a tenant transaction locks its chain head first), but the next one is
+ * already open and waiting when the previous one commits.
  */
 export type BatchOutcome = ReadonlyArray<unknown | undefined>;
 
@@ -30,17 +33,25 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number;
   /** Upper bound of the adaptive wait for a batch to fill (0: never wait). */
   readonly maxWaitMs?: number;
+  /**
+   * Commits of one key that may run at once (default 1). With more than one, the next batch's
+   * transaction opens and queues on the database's lock while the previous one commits, instead
+   * of waiting for it in this process: its first round trips overlap the other's commit.
+   */
+  readonly concurrency?: number;
 }
 
 export class GroupCommitter<T> {
   private readonly queues = new Map<string, Array<Waiter<T>>>();
-  private readonly running = new Set<string>();
+  /** Per key: commits running now (at most `concurrency`). */
+  private readonly inflight = new Map<string, number>();
   /** Per key: how many the last batch held and how long its commit took. */
   private readonly last = new Map<string, { size: number; ms: number; at: number }>();
-  /** Per key: wakes a drain that is waiting for its batch to fill. */
+  /** Per key: wakes a batch that is waiting to fill (present while one waits). */
   private readonly wake = new Map<string, () => void>();
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
+  private readonly concurrency: number;
 
   /**
    * `commit(key, items)` writes every item in one transaction. It may return one entry per item:
@@ -53,6 +64,7 @@ export class GroupCommitter<T> {
   ) {
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
   }
 
   submit(key: string, item: T): Promise<void> {
@@ -60,8 +72,9 @@ export class GroupCommitter<T> {
       const queue = this.queues.get(key) ?? [];
       queue.push({ item, resolve, reject });
       this.queues.set(key, queue);
-      if (!this.running.has(key)) void this.drain(key);
-      else if (queue.length >= Math.min(this.last.get(key)?.size ?? 1, this.maxBatch)) this.wake.get(key)?.();
+      const waiting = this.wake.get(key);
+      if (!waiting) this.pump(key);
+      else if (queue.length >= Math.min(this.last.get(key)?.size ?? 1, this.maxBatch)) waiting();
     });
   }
 
@@ -86,47 +99,58 @@ export class GroupCommitter<T> {
     return Math.min(this.maxWaitMs, last.ms / 2);
   }
 
-  private async fill(key: string, waitMs: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, waitMs);
+  /** Starts batches of `key` while there is work and a free commit slot (one waits to fill at most). */
+  private pump(key: string): void {
+    for (;;) {
+      const queue = this.queues.get(key);
+      if (!queue || queue.length === 0 || this.wake.has(key) || (this.inflight.get(key) ?? 0) >= this.concurrency) return;
+      const waitMs = this.fillWait(key, queue);
+      if (waitMs <= 0) {
+        this.start(key, queue);
+        continue;
+      }
+      const timer = setTimeout(() => this.wake.get(key)?.(), waitMs);
       this.wake.set(key, () => {
         clearTimeout(timer);
-        resolve();
+        this.wake.delete(key);
+        const now = this.queues.get(key);
+        if (now && now.length > 0) this.start(key, now);
+        this.pump(key);
       });
-    });
-    this.wake.delete(key);
+      return;
+    }
   }
 
-  private async drain(key: string): Promise<void> {
-    this.running.add(key);
+  private start(key: string, queue: Array<Waiter<T>>): void {
+    const batch = queue.splice(0, this.maxBatch);
+    if (queue.length === 0) this.queues.delete(key);
+    this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
+    const started = performance.now();
+    const settle = (outcome: void | BatchOutcome | undefined, failure?: { error: unknown }) => {
+      const now = performance.now();
+      const left = (this.inflight.get(key) ?? 1) - 1;
+      if (left === 0) this.inflight.delete(key);
+      else this.inflight.set(key, left);
+      if (!failure) this.remember(key, { size: batch.length, ms: now - started, at: now });
+      batch.forEach((b, i) => {
+        const error = failure ? failure.error : outcome?.[i];
+        if (error === undefined) b.resolve();
+        else b.reject(error);
+      });
+      this.pump(key);
+    };
+    let running: Promise<void | BatchOutcome>;
     try {
-      for (;;) {
-        const queue = this.queues.get(key);
-        if (!queue || queue.length === 0) break;
-        const waitMs = this.fillWait(key, queue);
-        if (waitMs > 0) await this.fill(key, waitMs);
-        const batch = queue.splice(0, this.maxBatch);
-        if (queue.length === 0) this.queues.delete(key);
-        const started = performance.now();
-        try {
-          const outcome = await this.commit(
-            key,
-            batch.map((b) => b.item),
-          );
-          const now = performance.now();
-          this.remember(key, { size: batch.length, ms: now - started, at: now });
-          batch.forEach((b, i) => {
-            const error = outcome?.[i];
-            if (error === undefined) b.resolve();
-            else b.reject(error);
-          });
-        } catch (error) {
-          for (const b of batch) b.reject(error);
-        }
-      }
-    } finally {
-      this.running.delete(key);
-      this.queues.delete(key);
+      running = this.commit(
+        key,
+        batch.map((b) => b.item),
+      );
+    } catch (error) {
+      running = Promise.reject(error);
     }
+    running.then(
+      (outcome) => settle(outcome),
+      (error: unknown) => settle(undefined, { error }),
+    );
   }
 }

@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
  */
 
 export const CONSOLE_PATH = '/console';
+const CONSOLE_WORD = CONSOLE_PATH.slice(1);
 
 /**
  * Everything the page needs comes from this server; no inline script or style, no eval. The
@@ -98,7 +99,11 @@ export function loadConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
   return {
     built,
     handle(request, response) {
-      const url = new URL(request.url ?? '/', 'http://console.invalid');
+      // Every API request passes here first: skip the URL parse when the path cannot be the
+      // console's (URL parsing resolves dot segments but never decodes letters, so a console
+      // path always spells the word).
+      if (!request.url?.includes(CONSOLE_WORD)) return false;
+      const url = new URL(request.url, 'http://console.invalid');
       if (!isConsolePath(url.pathname)) return false;
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         send(response, 405, plain('method not allowed'), { allow: 'GET, HEAD' });

@@ -64,8 +64,9 @@ describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
     expect(values.slice(0, 3)).toEqual(['value-of-one-v2', 'value-of-two', 'value-of-three']);
     const updates = nodes.filter((n) => n.kind === 'UpdateQueryNode' && touches('secrets')(n) && JSON.stringify(n).includes('last_revealed_at'));
     const inserts = nodes.filter((n) => n.kind === 'InsertQueryNode' && touches('audit_events')(n));
-    // The first reveal commits at once; the eleven that arrive during its commit share the next.
-    expect(inserts.length).toBeLessThanOrEqual(2);
+    // The first reveal commits at once, and so may the second (a tenant has two commit slots);
+    // the ten or more that arrive during those commits share the next.
+    expect(inserts.length).toBeLessThanOrEqual(3);
     expect(updates.length).toBeLessThanOrEqual(inserts.length);
     const { body } = await t.graphql(dev.token, '{ auditEvents(first: 100, filter: { actions: ["secret.reveal"] }) { edges { node { requestId } } } }');
     const ids = body.data.auditEvents.edges.map((e: { node: { requestId: string } }) => e.node.requestId);

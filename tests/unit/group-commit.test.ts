@@ -88,4 +88,33 @@ describe('GroupCommitter', () => {
     await Promise.all([first, committer.submit('k', 6), committer.submit('k', 7)]);
     expect(sizes).toEqual([1, 1, 3, 1, 2]);
   });
+
+  it('with concurrency 2 runs a second batch while the first commits, never a third', async () => {
+    const commits: number[][] = [];
+    let running = 0;
+    let most = 0;
+    const gates: Array<() => void> = [];
+    const committer = new GroupCommitter<number>(
+      async (_key, items) => {
+        commits.push(items);
+        most = Math.max(most, ++running);
+        await new Promise<void>((r) => gates.push(r));
+        running--;
+      },
+      { concurrency: 2, maxWaitMs: 0 },
+    );
+    const first = committer.submit('k', 1);
+    const second = committer.submit('k', 2);
+    const rest = [3, 4, 5].map((n) => committer.submit('k', n));
+    expect(commits).toEqual([[1], [2]]);
+    gates.shift()!();
+    await first;
+    expect(commits).toEqual([[1], [2], [3, 4, 5]]);
+    while (gates.length > 0) {
+      gates.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all([second, ...rest]);
+    expect(most).toBe(2);
+  });
 });
