@@ -99,7 +99,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   app.startJobs();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ host: config.host, port, keyProvider: app.provider.name, database: config.database.kind }, 'listening');
+  logger.info({ host: config.host, port, keyProvider: app.provider.name, database: config.database.kind, node: process.version }, 'listening');
 
   const running = app;
   let closing: Promise<void> | undefined;

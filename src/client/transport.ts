@@ -27,7 +27,7 @@ export interface TransportOptions {
   readonly url: string;
   /** Bearer token: an API key (`lsk_...`) or the admin token. */
   readonly token?: string | undefined;
-  /** Defaults to the global fetch (Node 20+). */
+  /** Defaults to the global fetch. */
   readonly fetch?: FetchLike | undefined;
   /** Per-request timeout; default 30 s. */
   readonly timeoutMs?: number | undefined;

@@ -3,9 +3,6 @@ import { loadKeyProvider } from '../../src/crypto/load-provider';
 import { startFakeKms } from '../support/fake-kms-server';
 import { captureLogger, defineKeyProviderContract } from './key-provider.contract';
 
-// The SDK's one-time "Node 22 needed after 2027" notice is for operators, not test output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const TIMEOUT_MS = 300;
 const MAX_ATTEMPTS = 3;
 

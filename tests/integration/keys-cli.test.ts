@@ -31,7 +31,7 @@ function locksmith(args: string[], env: Record<string, string>): Promise<CliResu
       {
         cwd: ROOT,
         // Only what the server would be given: no inherited LOCKSMITH_* from the test runner.
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', USER: 'ops', ...env },
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', USER: 'ops', ...env },
         timeout: 60_000,
       },
       (error, stdout, stderr) => {
@@ -178,7 +178,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
     try {
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), 'keys', 'rewrap', '--batch', '2'], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', ...env },
       });
       let stderr = '';
       let stdout = '';

@@ -20,7 +20,7 @@ const STOP_TIMEOUT_MS = 5_000;
 
 /** The only variables a child gets from the runner: enough to find node, nothing that configures locksmith. */
 function baseEnv(home: string): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: home, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  return { PATH: process.env.PATH ?? '', HOME: home };
 }
 
 /** The server's environment: development mode, the data dir, port 0, info logs (the "listening" line), then `env`. */

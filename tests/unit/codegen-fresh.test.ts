@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
  * operations (src/client/operations, web/src/operations) (fix: `npm run codegen`).
  *
  * Codegen runs in memory (saveToFile=false), so nothing on disk is touched. It runs in a child
- * process because @graphql-codegen/cli requires ESM-only packages (yargs), which plain Node 20.19+
- * loads (require(esm)) but jest's module loader does not.
+ * process because @graphql-codegen/cli requires ESM-only packages (yargs), which plain Node loads
+ * (require(esm)) but jest's module loader does not.
  */
 const root = join(__dirname, '..', '..');
 const generatedDirs = ['src/client/generated', 'web/src/gql'];

@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { startFakeKms } from '../fake-kms-server';
 import type { KeyProviderBackend, TestBackendDescriptor } from '../key-provider-backends';
 
-// The SDK's one-time "Node 22 needed after 2027" notice is for operators, not test output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const ALIAS = 'alias/locksmith';
 
 /** aws-kms against the loopback fake KMS; root rotation points the alias at a new key. */

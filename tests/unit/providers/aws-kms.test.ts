@@ -4,9 +4,6 @@ import { createKeyProvider, mapKmsError } from '../../../plugins/key-provider-aw
 import { type FakeKmsKeyInfo, type FakeKmsServer, startFakeKms } from '../../support/fake-kms-server';
 import { captureLogger, randomContext } from '../../contract/key-provider.contract';
 
-// The SDK's one-time "Node 22 needed after 2027" notice is for operators, not test output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const ACCESS_KEY_ID = 'AKIAUNITTEST00000001';
 const SECRET_ACCESS_KEY = randomBytes(30).toString('base64');
 const ALIAS = 'alias/unit-root';
