@@ -10,6 +10,7 @@ import { createRequestListener } from './http';
 import { createLogger } from './logger';
 import { type AuditSink, createAuditSink } from './audit/sink';
 import { describeStartupError, EX_CONFIG, StartupConfigError } from './startup-errors';
+import { unsupportedNode } from './node-version';
 
 /**
  * The server process: config -> app -> HTTP listener, with graceful shutdown on SIGTERM/SIGINT.
@@ -123,6 +124,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 }
 
 function configOrThrow(env: Readonly<Record<string, string | undefined>>): Config {
+  // Before anything opens a database: the SQLite addon can crash a too-old Node outright.
+  const oldNode = unsupportedNode();
+  if (oldNode) throw new StartupConfigError(oldNode);
   try {
     return loadConfig(env);
   } catch (error) {

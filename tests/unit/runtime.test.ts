@@ -1,6 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MIN_NODE, unsupportedNode } from '../../src/node-version';
 
 /**
  * The suite runs on the Node the project declares (package.json engines; `npm test` puts the
@@ -39,5 +40,19 @@ describe(`runtime (Node ${process.version})`, () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('unsupportedNode (the server refuses an old Node with a reason)', () => {
+  it('names the minimum that package.json engines declares', () => {
+    expect(pkg.engines.node).toBe(`>=${MIN_NODE.major}.${MIN_NODE.minor}`);
+  });
+
+  it('accepts the minimum and newer, refuses older with the version it saw', () => {
+    expect(unsupportedNode('22.15.0')).toBeUndefined();
+    expect(unsupportedNode('v24.21.0')).toBeUndefined();
+    expect(unsupportedNode('23.0.0')).toBeUndefined();
+    expect(unsupportedNode('22.14.9')).toMatch(/^Node 22\.15 or newer is required \(this is v22\.14\.9\)/);
+    expect(unsupportedNode('v20.20.2')).toMatch(/this is v20\.20\.2/);
   });
 });
