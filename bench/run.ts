@@ -7,7 +7,7 @@
  *   npm run bench                           SQLite and MariaDB, 1/8/32 connections (~5 min)
  *   npm run bench -- --quick                1 s per run, 32 connections only (a smoke run)
  *   npm run bench -- --db mysql --connections 32 --only reveal,ceiling-yoga --duration 5
- *   npm run bench -- --profile              also writes a V8 CPU profile of locksmith to bench/profiles/
+ *   npm run bench -- --profile              also writes V8 CPU profiles of locksmith and both ceilings to bench/profiles/
  *   npm run bench -- --scale                the scale mode instead (bench/scale.ts)
  */
 import { randomBytes } from 'node:crypto';
@@ -92,6 +92,9 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
     const ceilingUrl = kind === 'sqlite' ? `sqlite:${ceilingDb.location}` : ceilingDb.location;
     const profileDir = join(__dirname, 'profiles');
     if (options.profile) mkdirSync(profileDir, { recursive: true });
+    const stamp = Date.now();
+    // One folder per server; one file per thread in it (the main thread's is the big one).
+    const profileArgs = (server: string) => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${kind}-${stamp}-${server}`)}`] : []);
     const [locksmithPort, rawPort, yogaPort] = [await pickPort(), await pickPort(), await pickPort()];
     // Started exactly as `npm start` runs it in production: scripts/start.js loads the compiled
     // dist/src/server.js into its own process (built above, so it only checks the stamp here).
@@ -113,7 +116,7 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
         LOCKSMITH_TASK_ALLOWED_HOSTS: '127.0.0.1',
       },
       // One file per thread (the module loader has its own); the main thread's is the big one.
-      options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${kind}-${Date.now()}`)}`] : [],
+      profileArgs('locksmith'),
     );
     processes.push(locksmith);
     const ceilingEnv = (mode: string, port: number) => ({
@@ -123,9 +126,9 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
       CEILING_POOL: String(options.poolSize),
       CEILING_ROWS: String(SECRETS_PER_TENANT),
     });
-    const raw = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), rawPort, ceilingEnv('raw', rawPort));
+    const raw = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), rawPort, ceilingEnv('raw', rawPort), profileArgs('raw'));
     processes.push(raw);
-    const yoga = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), yogaPort, ceilingEnv('yoga', yogaPort));
+    const yoga = await startProcess(join(__dirname, 'servers', 'ceiling.ts'), yogaPort, ceilingEnv('yoga', yogaPort), profileArgs('yoga'));
     processes.push(yoga);
 
     console.log(`\n${kind}: seeding ${TENANTS} tenants x ${SECRETS_PER_TENANT} secrets`);
