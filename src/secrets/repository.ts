@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { isMysql } from '../db/dialect';
+import { prepared } from '../db/prepared';
 import type { Database, SecretMetadataTable, SecretRow, SecretVersionRow } from '../db/database';
 import { type Metadata, metadataEntryHash } from './validation';
 
@@ -28,6 +29,19 @@ export type VersionSummary = Pick<SecretVersionRow, 'version' | 'created_at' | '
 
 /** What opening a version's value needs. */
 export type SealedValue = Pick<SecretVersionRow, 'version' | 'data_key_id' | 'ciphertext'>;
+
+/** The read of every reveal and metadata read: built and compiled once (see prepared.ts). */
+const liveWithCurrentVersion = prepared((db: Kysely<Database>, developerId: string, name: string) =>
+  db
+    .selectFrom('secrets as s')
+    .leftJoin('secret_versions as v', (join) =>
+      join.onRef('v.secret_id', '=', 's.id').onRef('v.version', '=', 's.current_version').onRef('v.developer_id', '=', 's.developer_id'),
+    )
+    .selectAll('s')
+    .select(['v.version as sealed_version', 'v.data_key_id as sealed_data_key_id', 'v.ciphertext as sealed_ciphertext'])
+    .where('s.developer_id', '=', developerId)
+    .where('s.live_name', '=', name),
+);
 
 export class SecretRepository {
   /** SQLite serialises transactions on its one connection; MySQL needs row locks (FOR UPDATE). */
@@ -58,16 +72,7 @@ export class SecretRepository {
    * needs no second round trip. `sealed` is null only if the version row is missing.
    */
   async findLiveWithCurrentVersion(developerId: string, name: string): Promise<{ secret: SecretRow; sealed: SealedValue | null } | undefined> {
-    const row = await this.db
-      .selectFrom('secrets as s')
-      .leftJoin('secret_versions as v', (join) =>
-        join.onRef('v.secret_id', '=', 's.id').onRef('v.version', '=', 's.current_version').onRef('v.developer_id', '=', 's.developer_id'),
-      )
-      .selectAll('s')
-      .select(['v.version as sealed_version', 'v.data_key_id as sealed_data_key_id', 'v.ciphertext as sealed_ciphertext'])
-      .where('s.developer_id', '=', developerId)
-      .where('s.live_name', '=', name)
-      .executeTakeFirst();
+    const [row] = await liveWithCurrentVersion(this.db, developerId, name);
     if (!row) return undefined;
     const { sealed_version, sealed_data_key_id, sealed_ciphertext, ...secret } = row;
     return {
