@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { JwtConfig } from './auth/jwt';
+import { loadTlsCredentials, type TlsCredentials, TlsFileError } from './http/tls';
 import { parseNetworks } from './tasks/network/address-policy';
 import { LLM_PROVIDERS, type LlmConfig, llmConfigFromEnv } from './tasks/llm-providers';
 
@@ -132,6 +133,29 @@ const LlmEnvSchema = z.object(
   ) as Record<string, z.ZodOptional<z.ZodType<string>>>,
 );
 
+/**
+ * LOCKSMITH_TLS_CERT / LOCKSMITH_TLS_KEY (PEM file paths): both or neither; the files are read
+ * and checked as a pair here (src/http/tls.ts), so a missing, unreadable or mismatched file stops
+ * start-up with one line naming its variable, like every other setting.
+ */
+const TlsEnvSchema = z
+  .object({ LOCKSMITH_TLS_CERT: z.string().optional(), LOCKSMITH_TLS_KEY: z.string().optional() })
+  .transform(({ LOCKSMITH_TLS_CERT: cert, LOCKSMITH_TLS_KEY: key }, ctx): TlsCredentials | undefined => {
+    if (!cert && !key) return undefined;
+    if (!cert || !key) {
+      const missing = cert ? 'LOCKSMITH_TLS_KEY' : 'LOCKSMITH_TLS_CERT';
+      ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is not set: LOCKSMITH_TLS_CERT and LOCKSMITH_TLS_KEY go together (set both for HTTPS, or neither)` });
+      return z.NEVER;
+    }
+    try {
+      return loadTlsCredentials({ certPath: resolve(cert), keyPath: resolve(key) });
+    } catch (error) {
+      if (!(error instanceof TlsFileError)) throw error;
+      ctx.addIssue({ code: 'custom', path: [error.variable], message: error.message });
+      return z.NEVER;
+    }
+  });
+
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'mysql'; readonly url: string; readonly poolSize: number };
@@ -143,6 +167,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   readonly host: string;
   readonly port: number;
+  /** HTTPS with these files (LOCKSMITH_TLS_CERT / LOCKSMITH_TLS_KEY); plain HTTP when undefined. */
+  readonly tls: TlsCredentials | undefined;
   readonly adminToken: string | undefined;
   /** Provider (name or module path) that wraps new data keys and is the rewrap target. */
   readonly keyProvider: string;
@@ -227,9 +253,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
   const llm = LlmEnvSchema.safeParse(present);
-  if (!parsed.success || !llm.success) {
+  const tls = TlsEnvSchema.safeParse(present);
+  if (!parsed.success || !llm.success || !tls.success) {
     // One line, each problem led by its variable (zod's own messages may not name it).
-    const issues = [...(parsed.error?.issues ?? []), ...(llm.error?.issues ?? [])];
+    const issues = [...(parsed.error?.issues ?? []), ...(llm.error?.issues ?? []), ...(tls.error?.issues ?? [])];
     const problems = issues.map((issue) => {
       const name = issue.path.join('.');
       return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
@@ -251,7 +278,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
 
   if (e.LOCKSMITH_HEADERS_TIMEOUT_MS > e.LOCKSMITH_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError('invalid configuration:\n  LOCKSMITH_HEADERS_TIMEOUT_MS must not exceed LOCKSMITH_REQUEST_TIMEOUT_MS');
+    throw new ConfigError('invalid configuration: LOCKSMITH_HEADERS_TIMEOUT_MS must not exceed LOCKSMITH_REQUEST_TIMEOUT_MS');
   }
 
   const previousProviders = (e.LOCKSMITH_PREVIOUS_KEY_PROVIDERS ?? '')
@@ -278,6 +305,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     database,
     host: e.LOCKSMITH_HOST,
     port: e.LOCKSMITH_PORT,
+    tls: tls.data,
     adminToken: e.LOCKSMITH_ADMIN_TOKEN,
     keyProvider: e.LOCKSMITH_KEY_PROVIDER,
     previousKeyProviders: previousProviders,

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
@@ -7,6 +8,7 @@ import { type Config, loadConfig } from './config';
 import { CONSOLE_PATH, defaultConsoleDir, loadConsoleSite } from './console/static-site';
 import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
 import { createRequestListener } from './http';
+import { loadTlsCredentials, type TlsCredentials } from './http/tls';
 import { createLogger } from './logger';
 import { type AuditSink, createAuditSink } from './audit/sink';
 import { describeStartupError, EX_CONFIG, StartupConfigError } from './startup-errors';
@@ -30,12 +32,19 @@ export interface StartServerOptions {
 export interface RunningServer {
   /** Where it listens, e.g. http://127.0.0.1:4000 (the port the OS picked when LOCKSMITH_PORT=0). */
   readonly url: string;
+  readonly port: number;
+  /** The name of the key provider that wraps new data keys. */
+  readonly keyProvider: string;
   readonly config: Config;
   readonly logger: Logger;
   /** Development mode: the generated admin token and the default developer's API key. */
   readonly devCredentials?: { readonly adminToken: string; readonly apiKey: string; readonly developerId: string };
-  /** Log rotation: reopens the audit stream file (LOCKSMITH_AUDIT_LOG=file:...); nothing otherwise. */
-  reopenLogs(): void;
+  /**
+   * Reload (SIGHUP without a terminal): reopens the audit stream file (LOCKSMITH_AUDIT_LOG=file:...,
+   * log rotation) and re-reads the TLS certificate and key (renewal). A TLS pair that no longer
+   * checks is logged and the one in use is kept.
+   */
+  reload(): void;
   /** Stops accepting, lets in-flight requests finish (their transactions commit), closes the pool. */
   close(): Promise<void>;
 }
@@ -81,15 +90,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   // Slow clients cannot hold sockets open: headers must arrive within headersTimeout and the
   // whole request (headers and body) within requestTimeout; both answer 408 and close.
-  const server = createServer(
-    {
-      headersTimeout: config.limits.headersTimeoutMs,
-      requestTimeout: config.limits.requestTimeoutMs,
-      // Node checks those timeouts on this interval (30 s by default, far beyond them).
-      connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs),
-    },
-    createRequestListener(app.yoga, consoleSite),
-  );
+  const serverOptions = {
+    headersTimeout: config.limits.headersTimeoutMs,
+    requestTimeout: config.limits.requestTimeoutMs,
+    // Node checks those timeouts on this interval (30 s by default, far beyond them).
+    connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs),
+  };
+  const listener = createRequestListener(app.yoga, consoleSite);
+  const server: Server | HttpsServer = config.tls
+    ? createHttpsServer({ ...serverOptions, cert: config.tls.cert, key: config.tls.key }, listener)
+    : createServer(serverOptions, listener);
   try {
     await listen(server, config);
   } catch (error) {
@@ -99,17 +109,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
   app.startJobs();
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ host: config.host, port, keyProvider: app.provider.name, database: config.database.kind, node: process.version }, 'listening');
+  const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   const running = app;
   let closing: Promise<void> | undefined;
   return {
     url,
+    port,
+    keyProvider: app.provider.name,
     config,
     logger,
     devCredentials,
-    reopenLogs: () => sink?.reopen(),
+    reload() {
+      sink?.reopen();
+      if (config.tls && server instanceof HttpsServer) reloadTls(server, config.tls, logger);
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -121,6 +135,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       return closing;
     },
   };
+}
+
+/** Serves the TLS files' current contents to new connections (certificate renewal), or keeps the pair in use. */
+function reloadTls(server: HttpsServer, files: TlsCredentials, logger: Logger): void {
+  try {
+    const { cert, key } = loadTlsCredentials(files);
+    server.setSecureContext({ cert, key });
+    logger.info({ cert: files.certPath }, 'TLS certificate reloaded');
+  } catch (error) {
+    logger.error({ err: error }, 'TLS certificate not reloaded; still serving the previous one');
+  }
 }
 
 function configOrThrow(env: Readonly<Record<string, string | undefined>>): Config {
@@ -143,7 +168,7 @@ function asStartupError(error: unknown, config: Config, logger: Logger): unknown
   return error;
 }
 
-function listen(server: Server, config: Config): Promise<void> {
+function listen(server: Server | HttpsServer, config: Config): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES') {
@@ -159,7 +184,7 @@ function listen(server: Server, config: Config): Promise<void> {
   });
 }
 
-/** The audit stream, if configured; a file sink reopens its path on reopenLogs (log rotation). */
+/** The audit stream, if configured; a file sink reopens its path on reload (log rotation). */
 function auditSinkFor(config: Config): AuditSink | undefined {
   if (!config.auditLog) return undefined;
   try {
@@ -200,6 +225,9 @@ export async function main(): Promise<void> {
   }
   const text = banner(running);
   if (text) process.stdout.write(text + '\n');
+  // Last: whoever waits for this line (a supervisor, the tests) has the banner too.
+  const { config, port, url, keyProvider } = running;
+  running.logger.info({ host: config.host, port, url, keyProvider, database: config.database.kind, node: process.version }, 'listening');
   installSignals(running);
 }
 
@@ -231,10 +259,11 @@ function installSignals(running: RunningServer): void {
   // SIGHUP means two things. With a terminal (a developer's `npm start`), it is the terminal
   // hanging up: the session is over, so shut down as on SIGTERM rather than serve on as an orphan
   // nobody can see or stop with Ctrl-C. Without one (systemd, a container), nothing hangs up: it
-  // is sent on purpose (`systemctl reload`) and reopens the audit stream file for log rotation.
+  // is sent on purpose (`systemctl reload`): reopen the audit stream file (log rotation) and
+  // re-read the TLS files (renewal).
   // Decided at start-up: after a hangup the terminal's descriptors no longer answer isatty.
   const terminal = [0, 1, 2].some((fd) => isatty(fd));
-  process.on('SIGHUP', () => (terminal ? stop('SIGHUP') : running.reopenLogs()));
+  process.on('SIGHUP', () => (terminal ? stop('SIGHUP') : running.reload()));
 }
 
 if (require.main === module) {

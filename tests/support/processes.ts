@@ -42,7 +42,7 @@ export interface DevCredentials {
 }
 
 export interface ServerProcess {
-  /** Origin, e.g. http://127.0.0.1:43123 (the CLI adds /graphql). */
+  /** Origin, e.g. http://127.0.0.1:43123 (https:// with LOCKSMITH_TLS_CERT; the CLI adds /graphql). */
   readonly url: string;
   readonly dataDir: string;
   /** The server's own pid (for signals such as SIGHUP). */
@@ -74,15 +74,16 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   child.stderr.on('data', (chunk) => (out += String(chunk)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  let port: number;
+  let url: string;
   try {
-    port = await new Promise<number>((resolve, reject) => {
+    url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${out}`)), START_TIMEOUT_MS);
       const onData = () => {
         const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
         if (!line) return;
         cleanup();
-        resolve((JSON.parse(line) as { port: number }).port);
+        const listening = JSON.parse(line) as { port: number; url?: string };
+        resolve(listening.url ?? `http://127.0.0.1:${listening.port}`);
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         cleanup();
@@ -106,7 +107,7 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   const credentialsFile = join(dataDir, 'dev-credentials.json');
   const credentials = existsSync(credentialsFile) ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as DevCredentials) : undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     dataDir,
     pid: child.pid!,
     get credentials(): DevCredentials {
