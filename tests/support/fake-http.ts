@@ -109,9 +109,16 @@ export async function startFakeHttp(): Promise<FakeHttp> {
       res.writeHead(response.status ?? 200, { 'content-type': 'text/plain', ...(response.headers ?? {}) });
       for (let i = 0; i < response.stream.count && !res.destroyed; i++) {
         if (!res.write(response.stream.chunk)) {
+          // Whichever fires first removes the other, or every wait leaves a 'close' listener
+          // behind (MaxListenersExceededWarning after ten waits on one response).
           await new Promise<void>((resolve) => {
-            res.once('drain', resolve);
-            res.once('close', resolve);
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.once('drain', done);
+            res.once('close', done);
           });
         }
       }
