@@ -86,18 +86,26 @@ function checkKeyring(keys: MasterKey[], where: string): MasterKey[] {
 }
 
 export function readKeyringFile(path: string): MasterKey[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new KeyProviderError('MISCONFIGURED', `LOCKSMITH_MASTER_KEY_FILE: cannot read the keyring file ${path} (${code}): check the path and that this user may read it`);
+  }
   let parsed: KeyringFile;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8')) as KeyringFile;
-  } catch (error) {
-    throw new KeyProviderError('MISCONFIGURED', `cannot read keyring file ${path}: ${(error as Error).message}`);
+    parsed = JSON.parse(text) as KeyringFile;
+  } catch {
+    // Not the parser's message: it quotes the text around the error, which is key material.
+    throw new KeyProviderError('MISCONFIGURED', `LOCKSMITH_MASTER_KEY_FILE: the keyring file ${path} is not valid JSON: restore it from its backup`);
   }
   if (!parsed || !Array.isArray(parsed.keys)) {
-    throw new KeyProviderError('MISCONFIGURED', `keyring file ${path} must be {"keys":[{"id","key"}]}`);
+    throw new KeyProviderError('MISCONFIGURED', `LOCKSMITH_MASTER_KEY_FILE: the keyring file ${path} must be {"keys":[{"id","key"}]} (docs/operations.md)`);
   }
   const mode = statSync(path).mode & 0o077;
   if (mode !== 0 && process.platform !== 'win32') {
-    throw new KeyProviderError('MISCONFIGURED', `keyring file ${path} is readable by group/others; chmod 600 it`);
+    throw new KeyProviderError('MISCONFIGURED', `LOCKSMITH_MASTER_KEY_FILE: the keyring file ${path} is readable by group/others: chmod 600 it`);
   }
   return checkKeyring(
     parsed.keys.map((entry, index) => toMasterKey(String(entry.id), String(entry.key), `${path} key ${index + 1}`)),

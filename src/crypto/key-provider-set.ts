@@ -84,7 +84,8 @@ export async function loadKeyProviderSet(
 ): Promise<KeyProviderSet> {
   const loaded: KeyProvider[] = [];
   try {
-    for (const nameOrPath of [primary, ...previous]) loaded.push(await loadKeyProvider(nameOrPath, options));
+    loaded.push(await loadKeyProvider(primary, options));
+    for (const nameOrPath of previous) loaded.push(await loadKeyProvider(nameOrPath, options, 'LOCKSMITH_PREVIOUS_KEY_PROVIDERS'));
     return new KeyProviderSet(loaded[0]!, loaded.slice(1));
   } catch (error) {
     await Promise.allSettled(loaded.map((p) => p.close?.()));

@@ -12,7 +12,8 @@ const BUILT_IN: Readonly<Record<string, string>> = {
   'vault-transit': '../../plugins/key-provider-vault-transit',
 };
 
-export function resolveProviderModule(nameOrPath: string, cwd = process.cwd()): string {
+/** `variable` is the setting that named the provider, for the error (LOCKSMITH_PREVIOUS_KEY_PROVIDERS names some). */
+export function resolveProviderModule(nameOrPath: string, cwd = process.cwd(), variable = 'LOCKSMITH_KEY_PROVIDER'): string {
   const builtIn = BUILT_IN[nameOrPath];
   if (builtIn) return require.resolve(builtIn);
   const path = nameOrPath.startsWith('.') || isAbsolute(nameOrPath) ? resolve(cwd, nameOrPath) : nameOrPath;
@@ -21,14 +22,14 @@ export function resolveProviderModule(nameOrPath: string, cwd = process.cwd()): 
   } catch {
     throw new KeyProviderError(
       'MISCONFIGURED',
-      `LOCKSMITH_KEY_PROVIDER="${nameOrPath}" is neither a built-in provider nor a module that can be found: ` +
+      `${variable}: "${nameOrPath}" is neither a built-in provider nor a module that can be found: ` +
         `set it to ${Object.keys(BUILT_IN).join(', ')} or the path of a module that exports createKeyProvider`,
     );
   }
 }
 
-export async function loadKeyProvider(nameOrPath: string, options: KeyProviderOptions): Promise<KeyProvider> {
-  const modulePath = resolveProviderModule(nameOrPath);
+export async function loadKeyProvider(nameOrPath: string, options: KeyProviderOptions, variable = 'LOCKSMITH_KEY_PROVIDER'): Promise<KeyProvider> {
+  const modulePath = resolveProviderModule(nameOrPath, process.cwd(), variable);
   let mod: { createKeyProvider?: unknown; default?: { createKeyProvider?: unknown } };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

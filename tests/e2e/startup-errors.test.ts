@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,21 @@ describe('start-up configuration errors (the server process)', () => {
     ['malformed LOCKSMITH_MASTER_KEYS', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: 'not-a-key' }), /^LOCKSMITH_MASTER_KEYS entry 1 must be "id:base64key"/],
     ['a short master key', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: 'k1:c2hvcnQ=' }), /^LOCKSMITH_MASTER_KEYS entry 1: key "k1" must be 32 bytes/],
     ['a missing keyring file', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEY_FILE: join(dataDir, 'none.json') }), /^LOCKSMITH_MASTER_KEY_FILE: no keyring file at .*locksmith init --key-file/],
-    ['an unknown key provider', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'hsm9000' }), /^LOCKSMITH_KEY_PROVIDER="hsm9000" is neither .*: set it to local, aws-kms, vault-transit/],
+    [
+      'a keyring file that is not JSON (its text, key material, is not echoed)',
+      () => {
+        const path = join(dataDir, 'broken-keys.json');
+        writeFileSync(path, '{"keys":[{"id":"k1","key":"c2VjcmV0LWtleS1tYXRlcmlhbA=="', { mode: 0o600 });
+        return { LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEY_FILE: path };
+      },
+      /^LOCKSMITH_MASTER_KEY_FILE: the keyring file .*broken-keys\.json is not valid JSON: restore it from its backup$/,
+    ],
+    ['an unknown key provider', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'hsm9000' }), /^LOCKSMITH_KEY_PROVIDER: "hsm9000" is neither .*: set it to local, aws-kms, vault-transit/],
+    [
+      'an unknown previous key provider',
+      () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'hsm8000' }),
+      /^LOCKSMITH_PREVIOUS_KEY_PROVIDERS: "hsm8000" is neither a built-in provider/,
+    ],
     ['aws-kms without a key id', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'aws-kms' }), /^LOCKSMITH_KMS_KEY_ID is required for the aws-kms key provider/],
     ['vault-transit without an address', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'vault-transit' }), /^VAULT_ADDR is required/],
     ['a bad port', () => ({ LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_MASTER_KEYS: KEY, LOCKSMITH_PORT: 'eighty' }), /^invalid configuration: LOCKSMITH_PORT must be a number/],
@@ -104,6 +118,7 @@ describe('start-up configuration errors (the server process)', () => {
       expect({ name, line: lines[0]!.replace(/^locksmith: /, '') }).toEqual({ name, line: expect.stringMatching(expected) });
       expect(stderr).not.toMatch(/\n\s+at /);
       expect(stderr).not.toContain('hunter2');
+      expect(stderr).not.toContain('c2VjcmV0'); // the broken keyring's key
     });
   }, 300_000);
 
