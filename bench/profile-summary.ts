@@ -3,7 +3,10 @@
  * --profile` and splits the measured CPU time per request (the results' "server CPU ms/req")
  * over packages by their share of the profile's busy samples (idle and module loading left out).
  *
- *   npx tsx bench/profile-summary.ts bench/profiles/mysql-<stamp>-locksmith/CPU.<...>.0.001.cpuprofile 1.39
+ *   npx tsx bench/profile-summary.ts bench/profiles/mysql-<stamp>-locksmith/CPU.<...>.0.001.cpuprofile 1.39 [rows] [from] [to]
+ *
+ * `from` and `to` (seconds before the profile's end) keep only that window: with `--only
+ * reveal --duration 6`, `7.5 1.2` is the measured run without the seeding before it.
  *
  * Shares are of sampled wall time while busy, so time a thread spent preempted inside a syscall
  * (a socket write that wakes the database) counts too; compare two servers from the same run.
@@ -16,6 +19,8 @@ interface ProfileNode {
 }
 interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -34,17 +39,21 @@ function category(frame: ProfileNode['callFrame']): string | null {
 }
 
 function main(): void {
-  const [file, msArg, topArg] = process.argv.slice(2);
+  const [file, msArg, topArg, fromArg, toArg] = process.argv.slice(2);
   if (!file || !msArg) throw new Error('usage: profile-summary <file.cpuprofile> <cpu ms per request> [rows]');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const msPerRequest = Number(msArg);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const time = new Map<string, number>();
+  const from = fromArg ? profile.endTime - Number(fromArg) * 1e6 : -Infinity;
+  const to = toArg ? profile.endTime - Number(toArg) * 1e6 : Infinity;
   let busy = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
-    const c = category(byId.get(id)!.callFrame);
-    if (c === null) return;
     const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    const c = category(byId.get(id)!.callFrame);
+    if (c === null || at < from || at > to) return;
     busy += dt;
     time.set(c, (time.get(c) ?? 0) + dt);
   });
