@@ -41,6 +41,41 @@ export function ownValue(container: Dict | Value[], key: string | number): unkno
   return desc.value;
 }
 
+/**
+ * Keys the value domain has no room for: a dict literal cannot make them, so data handed in by
+ * the host (task inputs, parsed tool responses) that holds one is refused where it is read,
+ * rather than carried into outputs and requests where a merge by assignment would treat
+ * `__proto__` as a prototype.
+ */
+function isReservedDataKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype';
+}
+
+/** Containers already walked and found clean; data is never mutated once handed in. */
+const vettedContainers = new WeakSet<object>();
+
+/** The first reserved key anywhere inside `root`, walking each container once per lifetime. */
+function findReservedKey(root: Value[] | Dict): string | undefined {
+  if (vettedContainers.has(root)) return undefined;
+  const walked: object[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || isTainted(v) || vettedContainers.has(v)) continue;
+    if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else {
+      for (const key of Object.keys(v)) {
+        if (isReservedDataKey(key)) return key;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    }
+    walked.push(v);
+  }
+  for (const v of walked) vettedContainers.add(v);
+  return undefined;
+}
+
 /** Admits a host value into the language, or explains why it cannot be used. */
 export function admit(v: unknown, fail: (message: string) => never): Value {
   if (v === undefined || v === null) return null;
@@ -54,7 +89,11 @@ export function admit(v: unknown, fail: (message: string) => never): Value {
       if (!Number.isFinite(v)) return fail('non-finite numbers are not supported');
       return v;
     case 'object':
-      if (isList(v) || isDict(v)) return v;
+      if (isList(v) || isDict(v)) {
+        const reserved = findReservedKey(v);
+        if (reserved !== undefined) return fail(`data holding the key '${reserved}' cannot be used in an expression`);
+        return v;
+      }
       return fail('this value is not plain data and cannot be used in an expression');
     default:
       return fail(`values of type ${typeof v} cannot be used in an expression`);

@@ -164,3 +164,16 @@ describe('expression fuzzing', () => {
     }
   });
 });
+
+describe('host data with reserved keys', () => {
+  // JSON.parse makes `__proto__` an own key; such data must not pass through an expression.
+  it.each(['{"__proto__": {"x": 1}}', '{"a": [{"constructor": 1}]}', '{"prototype": null}'])('%s is refused where it is read', (json) => {
+    const inputs = JSON.parse(json) as unknown;
+    expect(() => evaluateExpression('inputs', { inputs } as never, { limits: LIMITS })).toThrow(ExpressionError);
+  });
+
+  it('clean data nested anywhere still reads', () => {
+    const inputs = JSON.parse('{"a": [{"__typename": "T", "b": 1}]}') as unknown;
+    expect(evaluateExpression('inputs.a[0].b', { inputs } as never, { limits: LIMITS })).toBe(1);
+  });
+});
