@@ -4,7 +4,7 @@
  * runner's own LOCKSMITH_*, AWS_* or VAULT_* leaks in), the server on a port the OS picks (read
  * back from its "listening" log line, so there is no free-port race).
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -65,6 +65,25 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
+/**
+ * Servers of the current test file still running. A failed assertion before a test's own
+ * stop() would leave its server holding the worker's pipes open, and jest would then never
+ * exit; so every test file that starts servers kills what is left once it is done.
+ */
+const liveServers = new Set<ChildProcess>();
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    const left = [...liveServers];
+    await Promise.all(
+      left.map((child) => new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      })),
+    );
+  });
+}
+
 export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'locksmith-e2e-server-'));
@@ -72,7 +91,9 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   let out = '';
   child.stdout.on('data', (chunk) => (out += String(chunk)));
   child.stderr.on('data', (chunk) => (out += String(chunk)));
+  liveServers.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  void exited.then(() => liveServers.delete(child));
 
   let url: string;
   try {
