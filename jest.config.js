@@ -16,4 +16,6 @@ module.exports = {
   // on durable commits, so one worker per core keeps both busy; more only thrash MariaDB and the
   // CPU-bound crypto. Every file is parallel-safe (own databases, port 0): docs/testing.md.
   maxWorkers: 2,
+  // The slowest files first, also in a fresh clone with no cached durations.
+  testSequencer: '<rootDir>/tests/support/slow-first-sequencer.js',
 };

@@ -4,9 +4,11 @@
  * (tests/support/key-provider-backends.ts), with LOCKSMITH_TEST_KEY_PROVIDER set. The rest of the
  * suite does not care which provider wraps its data keys and runs once, under `local`, in
  * `jest`; files that loop over every provider themselves (provider-calls, key-rotation,
- * key-outage, keys-cli) are not repeated either. Extra arguments go to jest.
+ * key-outage, keys-cli) are not repeated either. Extra arguments go to jest. `npm test`
+ * (scripts/test.ts) runs these passes alongside the main jest run.
  */
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { REMOTE_KEY_PROVIDER_KINDS } from '../tests/support/key-provider-backends';
 
@@ -21,27 +23,46 @@ export const PROVIDER_DEPENDENT_FILES = [
 
 const jest = join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
 
-/** One pass per remote provider, all at once (one worker each): each pass mostly waits on its fake and the databases. */
-async function main(): Promise<void> {
-  const passes = REMOTE_KEY_PROVIDER_KINDS.map(
-    (kind) =>
-      new Promise<{ kind: string; code: number | null; output: string }>((resolve) => {
-        const child = spawn(process.execPath, [jest, '--maxWorkers=1', ...PROVIDER_DEPENDENT_FILES, ...process.argv.slice(2)], {
-          env: { ...process.env, LOCKSMITH_TEST_KEY_PROVIDER: kind },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let output = '';
-        child.stdout.on('data', (chunk) => (output += String(chunk)));
-        child.stderr.on('data', (chunk) => (output += String(chunk)));
-        child.on('close', (code) => resolve({ kind, code, output }));
-      }),
-  );
-  let failed = false;
-  for (const pass of await Promise.all(passes)) {
-    process.stdout.write(`\n== integration files over ${pass.kind}\n${pass.output}`);
-    if (pass.code !== 0) failed = true;
-  }
-  process.exit(failed ? 1 : 0);
+export interface LaneResult {
+  readonly code: number | null;
+  readonly output: string;
 }
 
-void main();
+/**
+ * Runs node with `args` from the repository root, its output collected; `env` is added to ours.
+ * `nice` lowers its CPU priority (inherited by the processes it starts).
+ */
+export function collect(args: string[], env: Record<string, string> = {}, nice = 0): Promise<LaneResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: join(__dirname, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (nice && child.pid) setPriority(child.pid, nice);
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * One pass per remote provider, all at once (one worker each): each pass mostly waits on its
+ * fake and the databases. Resolves with every pass's output, under a header each.
+ */
+export async function runProviderPasses(jestArgs: string[] = [], nice = 0): Promise<LaneResult> {
+  const passes = await Promise.all(
+    REMOTE_KEY_PROVIDER_KINDS.map(async (kind) => ({
+      kind,
+      ...(await collect([jest, '--maxWorkers=1', ...PROVIDER_DEPENDENT_FILES, ...jestArgs], { LOCKSMITH_TEST_KEY_PROVIDER: kind }, nice)),
+    })),
+  );
+  return {
+    code: passes.every((pass) => pass.code === 0) ? 0 : 1,
+    output: passes.map((pass) => `\n== integration files over ${pass.kind}\n${pass.output}`).join(''),
+  };
+}
+
+if (require.main === module) {
+  void runProviderPasses(process.argv.slice(2)).then(({ code, output }) => {
+    process.stdout.write(output);
+    process.exit(code);
+  });
+}

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DatabaseKind } from './databases';
-import { startTestApp, type TestApp, type TestAppOptions } from './test-app';
+import { startTestApp, type TestApp, type TestAppOptions, useStarted } from './test-app';
 
 export { TestClock } from './test-clock';
 
@@ -30,6 +30,11 @@ export async function startRecordedApp(kind: DatabaseKind, options: TestAppOptio
   return record(t);
 }
 
+/** useTestApp for a recorded app: started in beforeAll, closed in afterAll. */
+export function useRecordedApp(kind: DatabaseKind, options: TestAppOptions = {}): Recorded {
+  return useStarted(() => startRecordedApp(kind, options));
+}
+
 export function record(t: TestApp, sensitive = new Set<string>()): Recorded {
   sensitive.add(t.adminToken);
   const graphql: TestApp['graphql'] = async (token, query, variables) => {
@@ -45,6 +50,7 @@ export function record(t: TestApp, sensitive = new Set<string>()): Recorded {
     adminToken: t.adminToken,
     logs: t.logs,
     sensitive,
+    request: t.request,
     graphql,
     async createDeveloper(name) {
       const dev = await t.createDeveloper(name);

@@ -1,5 +1,5 @@
 /**
- * Real processes for end-to-end tests: the server (`src/server.ts`, what `npm start` runs) and
+ * Real processes for end-to-end tests: the server (what `npm start` runs) and
  * the `locksmith` CLI binary, each started with a clean environment (nothing from the test
  * runner's own LOCKSMITH_*, AWS_* or VAULT_* leaks in), the server on a port the OS picks (read
  * back from its "listening" log line, so there is no free-port race).
@@ -12,10 +12,21 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'locksmith.js');
-// One process (tsx as a require hook, not its CLI, which puts a second node in between that
-// signals would have to cross): the child's pid is the server's.
-const SERVER = ['--require', 'tsx/cjs', join(ROOT, 'src', 'server.ts')];
-const START_TIMEOUT_MS = 30_000;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isFresh } = require('../../scripts/build-state') as { isFresh(): boolean };
+
+/**
+ * The compiled server (what `npm start` runs) when dist/ matches the sources, as the CLI's bin
+ * decides too; `npm test` builds dist/ as it starts, and a compiled start costs a fraction of
+ * the CPU of compiling every source through tsx. Else the source, with tsx as a require hook
+ * (not its CLI, which puts a second node in between that signals would have to cross). Either
+ * way one process: the child's pid is the server's.
+ */
+function serverArgs(): string[] {
+  return isFresh() ? [join(ROOT, 'dist', 'src', 'server.js')] : ['--require', 'tsx/cjs', join(ROOT, 'src', 'server.ts')];
+}
+// A guard against a hung start, not a measure: a loaded 2-core machine may take many seconds.
+const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /** The only variables a child gets from the runner: enough to find node, nothing that configures locksmith. */
@@ -87,7 +98,7 @@ if (typeof afterAll === 'function') {
 export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'locksmith-e2e-server-'));
-  const child = spawn(process.execPath, SERVER, { cwd: ROOT, env: serverEnv(dataDir, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, serverArgs(), { cwd: ROOT, env: serverEnv(dataDir, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk) => (out += String(chunk)));
   child.stderr.on('data', (chunk) => (out += String(chunk)));
@@ -166,7 +177,7 @@ export function freePort(): Promise<number> {
 
 /** The server run to completion (start-up refusals): its exit status and output. */
 export function runServerToExit(dataDir: string, env: Record<string, string>): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, SERVER, { cwd: ROOT, env: serverEnv(dataDir, env), encoding: 'utf8', timeout: START_TIMEOUT_MS });
+  return spawnSync(process.execPath, serverArgs(), { cwd: ROOT, env: serverEnv(dataDir, env), encoding: 'utf8', timeout: START_TIMEOUT_MS });
 }
 
 export interface CliResult {

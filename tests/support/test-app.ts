@@ -19,11 +19,21 @@ export interface TestApp {
   readonly adminToken: string;
   /** Every log line the app wrote, for "no value in the log" assertions. */
   readonly logs: string[];
+  /** Any request to the app (yoga.fetch, no socket): status, headers, the body as text and as JSON when it is JSON. */
+  request(path: string, init?: RequestInit, serverContext?: object): Promise<Answer>;
   /** POST /graphql with a bearer token; returns status and parsed body. */
   graphql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: T; headers: Headers }>;
   /** Creates a developer via the admin token and returns its id and full-scope API key. */
   createDeveloper(name?: string): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The parsed body, or the text when it is not JSON. */
+  readonly body: any;
 }
 
 export interface TestAppOptions {
@@ -106,6 +116,18 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     throw error;
   }
 
+  const request: TestApp['request'] = async (path, init, serverContext) => {
+    const response = await app.yoga.fetch(`http://locksmith.test${path}`, init ?? {}, serverContext as never);
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: the text is the body
+    }
+    return { status: response.status, headers: response.headers, text, body };
+  };
+
   const graphql: TestApp['graphql'] = async (token, query, variables) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -125,6 +147,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     keyBackend,
     adminToken,
     logs,
+    request,
     graphql,
     async createDeveloper(asked = 'dev') {
       const n = (namesUsed.get(asked) ?? 0) + 1;
@@ -148,4 +171,62 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
       }
     },
   };
+}
+
+/**
+ * The app a describe block (or a file) shares: started in beforeAll, closed in afterAll. The
+ * object returned stands for that app from beforeAll on: use it inside tests and hooks.
+ */
+export function useTestApp(kind: DatabaseKind, options: TestAppOptions = {}): TestApp {
+  return useStarted(() => startTestApp(kind, options));
+}
+
+/** Something started in beforeAll and closed in afterAll; the object returned stands for it. */
+export function useStarted<T extends { close(): Promise<void> }>(start: () => Promise<T>): T {
+  let current: T | undefined;
+  beforeAll(async () => {
+    current = await start();
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return lateBound(() => current);
+}
+
+/** A developer (id and full-scope API key) created in beforeAll on an app from useTestApp. */
+export function useDeveloper(t: Pick<TestApp, 'createDeveloper'>, name?: string): { readonly id: string; readonly token: string } {
+  let current: { id: string; token: string } | undefined;
+  beforeAll(async () => {
+    current = await t.createDeveloper(name);
+  });
+  return lateBound(() => current);
+}
+
+/** Runs `fn` with an app of its own, closed afterwards whatever happens. */
+export async function withTestApp<R>(kind: DatabaseKind, options: TestAppOptions, fn: (t: TestApp) => Promise<R>): Promise<R> {
+  const t = await startTestApp(kind, options);
+  try {
+    return await fn(t);
+  } finally {
+    await t.close();
+  }
+}
+
+/** A stand-in for an object that exists only once a beforeAll hook has made it. */
+function lateBound<T extends object>(get: () => T | undefined): T {
+  const target = (): T => {
+    const value = get();
+    if (!value) throw new Error('used outside the tests: this is made in beforeAll (and gone after afterAll)');
+    return value;
+  };
+  return new Proxy({} as T, {
+    get: (_, key) => Reflect.get(target(), key),
+    has: (_, key) => Reflect.has(target(), key),
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target(), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
 }
