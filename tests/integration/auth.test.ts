@@ -14,26 +14,21 @@ import {
   leaksIn,
   listNames,
   mutate,
-  type Recorded,
   RESTORE_SECRET,
   REVOKE_API_KEY,
-  startRecordedApp,
+  useRecordedApp,
   TestClock,
   UPDATE_SECRET,
 } from '../support/integration';
+import { useDeveloper } from '../support/test-app';
 
 describe.each(DATABASE_KINDS)('auth on %s', (kind) => {
-  let t: Recorded;
   const clock = new TestClock();
-  let dev: { id: string; token: string };
+  const t = useRecordedApp(kind, { clock });
+  const dev = useDeveloper(t, 'auth dev');
 
   beforeAll(async () => {
-    t = await startRecordedApp(kind, { clock });
-    dev = await t.createDeveloper('auth dev');
     await createSecret(t, dev.token, { name: 'auth_secret', value: 'auth-secret-value-1' });
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   /** POST /graphql with an arbitrary Authorization header (or none). */

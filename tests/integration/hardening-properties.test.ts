@@ -4,26 +4,22 @@
  */
 import fc from 'fast-check';
 import { createApiKey, createSecret } from '../support/integration';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useDeveloper, useTestApp } from '../support/test-app';
 
-let t: TestApp;
-let full: string;
+const t = useTestApp('sqlite', { env: { LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '100000' } });
+const dev = useDeveloper(t, 'props');
 let writer: string;
 
 beforeAll(async () => {
-  t = await startTestApp('sqlite', { env: { LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '100000' } });
-  full = (await t.createDeveloper('props')).token;
-  writer = (await createApiKey(t, full, { name: 'writer', scopes: ['secrets:read', 'secrets:write'] })).token;
-  await createSecret(t, full, { name: 'k', value: 'prop-value-1' });
+  writer = (await createApiKey(t, dev.token, { name: 'writer', scopes: ['secrets:read', 'secrets:write'] })).token;
+  await createSecret(t, dev.token, { name: 'k', value: 'prop-value-1' });
 });
-afterAll(() => t?.close());
 
 async function send(path: string, body: string | Uint8Array, token?: string, contentType = 'application/json') {
   const headers: Record<string, string> = { 'content-type': contentType };
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await t.app.yoga.fetch(`http://locksmith.test${path}`, { method: 'POST', headers, body: body as BodyInit });
-  const text = await response.text();
-  return { status: response.status, text };
+  const { status, text } = await t.request(path, { method: 'POST', headers, body: body as BodyInit });
+  return { status, text };
 }
 
 const state = async () => {
@@ -37,7 +33,7 @@ const state = async () => {
   return { versions: await count('secret_versions'), keys: await count('api_keys'), secrets: await count('secrets'), writes: Number(writes.n) };
 };
 
-const alive = async () => expect((await t.app.yoga.fetch('http://locksmith.test/healthz')).status).toBe(200);
+const alive = async () => expect((await t.request('/healthz')).status).toBe(200);
 
 const body = fc.oneof(
   fc.string({ maxLength: 400 }),

@@ -6,34 +6,25 @@
 import { randomBytes } from 'node:crypto';
 import { DATABASE_KINDS } from '../support/databases';
 import { createApiKey, createSecret, mutate, query, REVOKE_API_KEY, TestClock } from '../support/integration';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp, useDeveloper, useTestApp, withTestApp } from '../support/test-app';
 
 /** Production refuses to generate a master key; these tests bring their own. */
 const PRODUCTION = () => ({ NODE_ENV: 'production', LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}` });
 
 const at = (address: string) => ({ req: { socket: { remoteAddress: address } } });
 
-async function post(t: TestApp, body: unknown, headers: Record<string, string> = {}, serverContext?: object) {
-  const response = await t.app.yoga.fetch(
-    'http://locksmith.test/graphql',
-    // The GraphQL-over-HTTP media type: request errors then carry their HTTP status (with plain
-    // application/json the spec keeps 200 for them).
+function post(t: TestApp, body: unknown, headers: Record<string, string> = {}, serverContext?: object) {
+  // The GraphQL-over-HTTP media type: request errors then carry their HTTP status (with plain
+  // application/json the spec keeps 200 for them).
+  return t.request(
+    '/graphql',
     { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) },
-    serverContext as never,
+    serverContext,
   );
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, body: json, headers: response.headers };
 }
 
 async function healthy(t: TestApp) {
-  const response = await t.app.yoga.fetch('http://locksmith.test/healthz');
-  expect(response.status).toBe(200);
+  expect((await t.request('/healthz')).status).toBe(200);
 }
 
 const auditCount = async (t: TestApp, action?: string) => {
@@ -43,14 +34,9 @@ const auditCount = async (t: TestApp, action?: string) => {
 };
 
 describe('GraphQL limits (no storage involved)', () => {
-  let t: TestApp;
-  let token: string;
-  beforeAll(async () => {
-    t = await startTestApp('sqlite', { env: { LOCKSMITH_MAX_REVEALS: '3' } });
-    token = (await t.createDeveloper('limits')).token;
-  });
-  afterAll(() => t?.close());
-  const auth = () => ({ authorization: `Bearer ${token}` });
+  const t = useTestApp('sqlite', { env: { LOCKSMITH_MAX_REVEALS: '3' } });
+  const dev = useDeveloper(t, 'limits');
+  const auth = () => ({ authorization: `Bearer ${dev.token}` });
 
   it('an unauthenticated 8 MB query is answered 401 before it is parsed or cached', async () => {
     const huge = `{ x1 ${'a '.repeat(4 * 1024 * 1024)} }`;
@@ -110,30 +96,27 @@ describe('GraphQL limits (no storage involved)', () => {
   });
 
   it('a body over the size bound is refused with 413 before it is read', async () => {
-    const response = await t.app.yoga.fetch('http://locksmith.test/graphql', {
+    const response = await t.request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024), ...auth() },
       body: JSON.stringify({ query: '{ me { id } }' }),
     });
     expect(response.status).toBe(413);
-    expect((await response.json()).errors[0].extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'body', setting: 'LOCKSMITH_MAX_BODY_BYTES' });
+    expect(response.body.errors[0].extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'body', setting: 'LOCKSMITH_MAX_BODY_BYTES' });
   });
 });
 
 describe.each(DATABASE_KINDS)('attacks that touch storage on %s', (kind) => {
-  let t: TestApp;
   const clock = new TestClock();
-  let dev: { id: string; token: string };
+  const t = useTestApp(kind, { clock, env: { LOCKSMITH_MAX_REVEALS: '3' } });
+  const dev = useDeveloper(t, 'storage');
   let writer: string;
 
   beforeAll(async () => {
-    t = await startTestApp(kind, { clock, env: { LOCKSMITH_MAX_REVEALS: '3' } });
-    dev = await t.createDeveloper('storage');
     writer = (await createApiKey(t, dev.token, { name: 'writer', scopes: ['secrets:read', 'secrets:write'] })).token;
     for (const name of ['k', 'k2', 'k3', 'k4']) await createSecret(t, dev.token, { name, value: `${name}-value-1` });
     await mutate(t, dev.token, `mutation($input: UpdateSecretInput!) { r: updateSecret(input: $input) { __typename } }`, { name: 'k', value: 'k-value-2' });
   });
-  afterAll(() => t?.close());
 
   const version = async (name: string) => (await query(t, dev.token, `query($n: String!) { secret(name: $n) { version } }`, { n: name })).secret.version;
 
@@ -213,8 +196,7 @@ describe.each(DATABASE_KINDS)('attacks that touch storage on %s', (kind) => {
 
 describe('rate limits', () => {
   it('failed authentications: a tight budget per address, then 429 with Retry-After; other addresses unaffected', async () => {
-    const t = await startTestApp('sqlite', { env: { LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '5' } });
-    try {
+    await withTestApp('sqlite', { env: { LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '5' } }, async (t) => {
       const dev = await t.createDeveloper('rl');
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) statuses.push((await post(t, { query: '{ me { id } }' }, { authorization: `Bearer lsk_guess${i}` }, at('10.0.0.7'))).status);
@@ -226,14 +208,11 @@ describe('rate limits', () => {
       expect(limited.body.errors[0].extensions.code).toBe('RATE_LIMITED');
       expect((await post(t, { query: '{ me { id } }' }, { authorization: `Bearer ${dev.token}` }, at('10.0.0.8'))).status).toBe(200);
       await healthy(t);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('per API key; X-Forwarded-For names the client only with LOCKSMITH_TRUST_PROXY', async () => {
-    const t = await startTestApp('sqlite', { env: { LOCKSMITH_RATE_LIMIT_PER_KEY: '3', LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '2', LOCKSMITH_TRUST_PROXY: 'true' } });
-    try {
+    await withTestApp('sqlite', { env: { LOCKSMITH_RATE_LIMIT_PER_KEY: '3', LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '2', LOCKSMITH_TRUST_PROXY: 'true' } }, async (t) => {
       const dev = await t.createDeveloper('rl2');
       const key = (await createApiKey(t, dev.token, { name: 'limited', scopes: ['secrets:read'] })).token;
       const statuses = [];
@@ -243,9 +222,7 @@ describe('rate limits', () => {
       for (let i = 0; i < 3; i++) await post(t, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_x', 'x-forwarded-for': '1.1.1.1, 203.0.113.9' });
       expect((await post(t, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_x', 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
       expect((await post(t, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_x', 'x-forwarded-for': '203.0.113.10' })).status).toBe(401);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('through Redis, two nodes share one budget', async () => {
@@ -265,37 +242,34 @@ describe('rate limits', () => {
 });
 
 describe('REST statuses, exposure and ops endpoints', () => {
-  let t: TestApp;
-  let token: string;
   const clock = new TestClock();
+  const t = useTestApp('sqlite', { clock, env: { ...PRODUCTION(), LOCKSMITH_METRICS_TOKEN: 'metrics-token-0123456789' } });
+  const dev = useDeveloper(t, 'rest');
   const rest = (path: string, init: { method?: string; body?: string; token?: string | null } = {}) =>
-    t.app.yoga.fetch(`http://locksmith.test${path}`, {
+    t.request(path, {
       method: init.method ?? 'GET',
-      headers: { 'content-type': 'application/json', ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? token}` }) },
+      headers: { 'content-type': 'application/json', ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? dev.token}` }) },
       body: init.body,
     });
 
   beforeAll(async () => {
-    t = await startTestApp('sqlite', { clock, env: { ...PRODUCTION(), LOCKSMITH_METRICS_TOKEN: 'metrics-token-0123456789' } });
-    token = (await t.createDeveloper('rest')).token;
-    await createSecret(t, token, { name: 'expiring', value: 'expiring-value', expiresAt: clock.iso(1000) });
+    await createSecret(t, dev.token, { name: 'expiring', value: 'expiring-value', expiresAt: clock.iso(1000) });
     clock.advance(2000);
   });
-  afterAll(() => t?.close());
 
   it('SECRET_EXPIRED is 410, a malformed body 400 BAD_REQUEST, an absent value 404', async () => {
     const expired = await rest('/api/secret-value?name=expiring');
     expect(expired.status).toBe(410);
-    expect((await expired.json()).errors[0].code).toBe('SECRET_EXPIRED');
+    expect(expired.body.errors[0].code).toBe('SECRET_EXPIRED');
     const malformed = await rest('/api/create-secret', { method: 'POST', body: '{"input": {' });
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).errors[0].code).toBe('BAD_REQUEST');
+    expect(malformed.body.errors[0].code).toBe('BAD_REQUEST');
     const wrongType = await rest('/api/create-secret', { method: 'POST', body: JSON.stringify({ input: { name: 5 } }) });
     expect(wrongType.status).toBe(400);
-    expect((await wrongType.json()).errors[0].code).not.toBe('INTERNAL_SERVER_ERROR');
+    expect(wrongType.body.errors[0].code).not.toBe('INTERNAL_SERVER_ERROR');
     const absent = await rest('/api/secret-value?name=nope');
     expect(absent.status).toBe(404);
-    expect((await absent.json()).errors[0].code).toBe('NOT_FOUND');
+    expect(absent.body.errors[0].code).toBe('NOT_FOUND');
   });
 
   it('/api/docs is not served; /api/openapi.json needs a token', async () => {
@@ -304,37 +278,34 @@ describe('REST statuses, exposure and ops endpoints', () => {
   });
 
   it('/metrics needs its token when LOCKSMITH_METRICS_TOKEN is set', async () => {
-    const get = (authorization?: string) => t.app.yoga.fetch('http://locksmith.test/metrics', { headers: authorization ? { authorization } : {} });
+    const get = (authorization?: string) => t.request('/metrics', { headers: authorization ? { authorization } : {} });
     expect((await get()).status).toBe(401);
-    expect((await get(`Bearer ${token}`)).status).toBe(401);
+    expect((await get(`Bearer ${dev.token}`)).status).toBe(401);
     expect((await get('Bearer metrics-token-0123456789')).status).toBe(200);
   });
 
   it('production: no introspection, no field suggestions (unless LOCKSMITH_INTROSPECTION=true)', async () => {
-    const introspect = await post(t, { query: '{ __schema { types { name } } }' }, { authorization: `Bearer ${token}` });
+    const introspect = await post(t, { query: '{ __schema { types { name } } }' }, { authorization: `Bearer ${dev.token}` });
     expect(introspect.body.data).toBeUndefined();
     expect(JSON.stringify(introspect.body)).not.toContain('SecretConnection');
-    const typo = await post(t, { query: '{ secrt(name: "x") { name } }' }, { authorization: `Bearer ${token}` });
+    const typo = await post(t, { query: '{ secrt(name: "x") { name } }' }, { authorization: `Bearer ${dev.token}` });
     expect(JSON.stringify(typo.body)).not.toMatch(/Did you mean/);
 
-    const open = await startTestApp('sqlite', { env: { ...PRODUCTION(), LOCKSMITH_INTROSPECTION: 'true' } });
-    try {
+    await withTestApp('sqlite', { env: { ...PRODUCTION(), LOCKSMITH_INTROSPECTION: 'true' } }, async (open) => {
       const key = (await open.createDeveloper('intro')).token;
       const r = await post(open, { query: '{ __schema { queryType { name } } }' }, { authorization: `Bearer ${key}` });
       expect(r.body.data.__schema.queryType.name).toBe('Query');
-    } finally {
-      await open.close();
-    }
+    });
   });
 
   it('verifyAuditLog may appear once per operation', async () => {
-    const r = await post(t, { query: '{ a: verifyAuditLog { ok } b: verifyAuditLog { ok } }' }, { authorization: `Bearer ${token}` });
+    const r = await post(t, { query: '{ a: verifyAuditLog { ok } b: verifyAuditLog { ok } }' }, { authorization: `Bearer ${dev.token}` });
     expect(r.body.errors[0].extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'fullScans' });
   });
 
   it('/readyz checks the key provider at most once per cache period', async () => {
     const spy = jest.spyOn(t.app.providers, 'checkHealth');
-    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await t.app.yoga.fetch('http://locksmith.test/readyz')).status));
+    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await t.request('/readyz')).status));
     expect(new Set(statuses)).toEqual(new Set([200]));
     expect(spy.mock.calls.length).toBeLessThanOrEqual(1);
     spy.mockRestore();
@@ -342,11 +313,7 @@ describe('REST statuses, exposure and ops endpoints', () => {
 });
 
 describe('development GraphiQL', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp('sqlite', { env: { NODE_ENV: 'development', LOCKSMITH_GRAPHIQL: 'true' }, graphiqlHeaders: () => ({ Authorization: 'Bearer lsk_dev-key-for-graphiql' }) });
-  });
-  afterAll(() => t?.close());
+  const t = useTestApp('sqlite', { env: { NODE_ENV: 'development', LOCKSMITH_GRAPHIQL: 'true' }, graphiqlHeaders: () => ({ Authorization: 'Bearer lsk_dev-key-for-graphiql' }) });
   const page = async (host: string) =>
     (await t.app.yoga.fetch(`http://${host}/graphql`, { headers: { accept: 'text/html', host } })).text();
 

@@ -18,30 +18,22 @@ import {
   listNames,
   mutate,
   query,
-  type Recorded,
   RESTORE_SECRET,
   reveal,
   REVOKE_API_KEY,
   ROLLBACK_SECRET,
-  startRecordedApp,
+  useRecordedApp,
   TestClock,
   UPDATE_SECRET,
   updateSecret,
 } from '../support/integration';
+import { useDeveloper } from '../support/test-app';
 import { withRaw } from '../support/raw-db';
 
 describe.each(DATABASE_KINDS)('mutations on %s', (kind) => {
-  let t: Recorded;
   const clock = new TestClock();
-  let dev: { id: string; token: string };
-
-  beforeAll(async () => {
-    t = await startRecordedApp(kind, { clock });
-    dev = await t.createDeveloper('mutations dev');
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useRecordedApp(kind, { clock });
+  const dev = useDeveloper(t, 'mutations dev');
 
   const valueOf = (name: string) => reveal(t, dev.token, name);
 

@@ -11,25 +11,17 @@ import {
   listNames,
   mutate,
   query,
-  type Recorded,
-  startRecordedApp,
+  useRecordedApp,
   TestClock,
   unknownGlobalIdLike,
   updateSecret,
 } from '../support/integration';
+import { useDeveloper } from '../support/test-app';
 
 describe.each(DATABASE_KINDS)('queries on %s', (kind) => {
-  let t: Recorded;
   const clock = new TestClock();
-  let dev: { id: string; token: string };
-
-  beforeAll(async () => {
-    t = await startRecordedApp(kind, { clock });
-    dev = await t.createDeveloper('queries dev');
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useRecordedApp(kind, { clock });
+  const dev = useDeveloper(t, 'queries dev');
 
   it('me returns the calling developer and its API keys', async () => {
     const data = await query(t, dev.token, '{ me { id name createdAt apiKeys { name scopes revokedAt } } }');
