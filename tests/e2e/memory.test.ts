@@ -5,20 +5,18 @@
  * and the server keeps answering /healthz. Measured with the process's own memory usage
  * (process.memoryUsage via /metrics), as ratios, never as absolute numbers or times.
  */
-import { randomBytes } from 'node:crypto';
-import { type ServerProcess, startServerProcess } from '../support/processes';
+import { productionEnv, type ServerProcess, startServerProcess } from '../support/processes';
 
 jest.setTimeout(120_000);
 
-const ADMIN = `lsa_${randomBytes(24).toString('hex')}`;
+const PRODUCTION = productionEnv();
+const ADMIN = PRODUCTION.LOCKSMITH_ADMIN_TOKEN;
 let server: ServerProcess;
 
 beforeAll(async () => {
   server = await startServerProcess({
     env: {
-      NODE_ENV: 'production',
-      LOCKSMITH_ADMIN_TOKEN: ADMIN,
-      LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      ...PRODUCTION,
       // This test sends far more refused requests than a real client would.
       LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '1000',
     },

@@ -3,21 +3,19 @@
  * connection after the header / request timeout instead of holding a socket forever, and the
  * server keeps answering meanwhile. Asserts what happens, not when.
  */
-import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { type ServerProcess, startServerProcess } from '../support/processes';
+import { productionEnv, type ServerProcess, startServerProcess } from '../support/processes';
 
 jest.setTimeout(60_000);
 
-const ADMIN = `lsa_${randomBytes(24).toString('hex')}`;
+const PRODUCTION = productionEnv();
+const ADMIN = PRODUCTION.LOCKSMITH_ADMIN_TOKEN;
 let server: ServerProcess;
 
 beforeAll(async () => {
   server = await startServerProcess({
     env: {
-      NODE_ENV: 'production',
-      LOCKSMITH_ADMIN_TOKEN: ADMIN,
-      LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      ...PRODUCTION,
       LOCKSMITH_HEADERS_TIMEOUT_MS: '1000',
       LOCKSMITH_REQUEST_TIMEOUT_MS: '2000',
     },

@@ -4,36 +4,29 @@
  * own create, never the others of its batch.
  */
 import type { RootOperationNode } from 'kysely';
-import { createDatabase, type Db } from '../../src/db/connect';
-import { TenantTransactions } from '../../src/db/tenant-transaction';
-import { SecretService } from '../../src/secrets/service';
+import type { SecretService } from '../../src/secrets/service';
 import { DATABASE_KINDS } from '../support/databases';
 import { createSecret, TestClock } from '../support/integration';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { watchedSecretService, type WatchedService } from '../support/watched-service';
 
 describe.each(DATABASE_KINDS)('create batching on %s', (kind) => {
   const clock = new TestClock();
   let t: TestApp;
   let dev: { id: string; token: string };
-  let db: Db;
-  const nodes: RootOperationNode[] = [];
+  let watched: WatchedService;
+  let nodes: RootOperationNode[];
   let service: SecretService;
 
   beforeAll(async () => {
     t = await startTestApp(kind, { clock });
     dev = await t.createDeveloper('create batching');
     await createSecret(t, dev.token, { name: 'already_here', value: 'first-value' });
-    db = createDatabase(t.db.config).withPlugin({
-      transformQuery: (args) => {
-        nodes.push(args.node);
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    });
-    service = new SecretService({ db, tenants: new TenantTransactions(db, { nodeId: t.app.tenants.nodeId }), dataKeys: t.app.dataKeys, clock, maxVersions: 50 });
+    watched = watchedSecretService(t, clock);
+    ({ nodes, service } = watched);
   });
   afterAll(async () => {
-    await db?.destroy();
+    await watched?.close();
     await t?.close();
   });
 

@@ -5,18 +5,17 @@
  * (and none for secrets revealed within the last second).
  */
 import type { RootOperationNode } from 'kysely';
-import { createDatabase, type Db } from '../../src/db/connect';
-import { TenantTransactions } from '../../src/db/tenant-transaction';
-import { SecretService } from '../../src/secrets/service';
+import type { SecretService } from '../../src/secrets/service';
 import { DATABASE_KINDS } from '../support/databases';
 import { createSecret, TestClock, updateSecret } from '../support/integration';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { watchedSecretService, type WatchedService } from '../support/watched-service';
 
 describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
   const clock = new TestClock();
   let t: TestApp;
   let dev: { id: string; token: string };
-  let db: Db;
+  let watched: WatchedService;
   let nodes: RootOperationNode[];
   let service: SecretService;
 
@@ -25,18 +24,11 @@ describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
     dev = await t.createDeveloper('reveal path');
     for (const name of ['one', 'two', 'three']) await createSecret(t, dev.token, { name, value: `value-of-${name}` });
     await updateSecret(t, dev.token, { name: 'one', value: 'value-of-one-v2' });
-    nodes = [];
-    db = createDatabase(t.db.config).withPlugin({
-      transformQuery: (args) => {
-        nodes.push(args.node);
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    });
-    service = new SecretService({ db, tenants: new TenantTransactions(db, { nodeId: t.app.tenants.nodeId }), dataKeys: t.app.dataKeys, clock, maxVersions: 50 });
+    watched = watchedSecretService(t, clock);
+    ({ nodes, service } = watched);
   });
   afterAll(async () => {
-    await db?.destroy();
+    await watched?.close();
     await t?.close();
   });
 

@@ -4,6 +4,7 @@
  * runner's own LOCKSMITH_*, AWS_* or VAULT_* leaks in), the server on a port the OS picks (read
  * back from its "listening" log line, so there is no free-port race).
  */
+import { randomBytes } from 'node:crypto';
 import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,15 @@ export function serverEnv(dataDir: string, env: Record<string, string> = {}): Re
     LOCKSMITH_PORT: '0',
     LOCKSMITH_LOG_LEVEL: 'info',
     ...env,
+  };
+}
+
+/** What a production-mode server needs to start: a fresh admin token and master key. */
+export function productionEnv(): { NODE_ENV: 'production'; LOCKSMITH_ADMIN_TOKEN: string; LOCKSMITH_MASTER_KEYS: string } {
+  return {
+    NODE_ENV: 'production',
+    LOCKSMITH_ADMIN_TOKEN: `lsa_${randomBytes(24).toString('hex')}`,
+    LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
   };
 }
 
