@@ -1,13 +1,13 @@
 import { DATABASE_KINDS } from '../support/databases';
 import { TestClock } from '../support/integration';
 import { openRaw } from '../support/raw-db';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useDeveloper, useTestApp } from '../support/test-app';
 
 /** Issue 6: every operation leaves exactly one record; the hash chain shows any edit or removal. */
 describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
-  let t: TestApp;
-  let dev: { id: string; token: string };
   const clock = new TestClock();
+  const t = useTestApp(kind, { clock });
+  const dev = useDeveloper(t);
   const VALUE_1 = 'audit-value-first-9d81';
   const VALUE_2 = 'audit-value-second-7c22';
 
@@ -17,11 +17,6 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
       (e: any) => e.node,
     );
 
-  beforeAll(async () => {
-    t = await startTestApp(kind, { clock });
-    dev = await t.createDeveloper();
-  });
-  afterAll(() => t?.close());
 
   it('records each operation exactly once, newest first, with actor and request id, and never a value', async () => {
     const before = (await events()).length; // apikey.create from createDeveloper

@@ -1,11 +1,7 @@
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, useTestApp } from '../support/test-app';
 
 describe('operations endpoints', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp('sqlite');
-  });
-  afterAll(() => t?.close());
+  const t = useTestApp('sqlite');
 
   const get = (path: string) => t.app.yoga.fetch(`http://locksmith.test${path}`);
 

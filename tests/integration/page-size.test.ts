@@ -3,19 +3,15 @@
  * `first`/`last` is a validation error naming the setting, and the default page never exceeds it.
  */
 import { DATABASE_KINDS } from '../support/databases';
-import { createSecret, query, type Recorded, startRecordedApp } from '../support/integration';
+import { createSecret, query, useRecordedApp } from '../support/integration';
+import { useDeveloper } from '../support/test-app';
 
 describe.each(DATABASE_KINDS)('page size limit on %s', (kind) => {
-  let t: Recorded;
-  let dev: { id: string; token: string };
+  const t = useRecordedApp(kind, { env: { LOCKSMITH_MAX_PAGE_SIZE: '3' } });
+  const dev = useDeveloper(t, 'page size dev');
 
   beforeAll(async () => {
-    t = await startRecordedApp(kind, { env: { LOCKSMITH_MAX_PAGE_SIZE: '3' } });
-    dev = await t.createDeveloper('page size dev');
     for (const name of ['ps_a', 'ps_b', 'ps_c', 'ps_d', 'ps_e']) await createSecret(t, dev.token, { name, value: `v-${name}` });
-  });
-  afterAll(async () => {
-    await t.close();
   });
 
   it.each([
