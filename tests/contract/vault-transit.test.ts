@@ -39,7 +39,6 @@ defineKeyProviderContract({ expectedName: 'vault-transit', remote: true }, async
       requestCount: () => vault.count(),
       maxAttempts: MAX_ATTEMPTS,
       timeoutMs: TIMEOUT_MS,
-      giveUpWithinMs: MAX_ATTEMPTS * TIMEOUT_MS + 1500,
     },
     teardown: () => vault.close(),
   };
