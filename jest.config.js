@@ -18,4 +18,6 @@ module.exports = {
   maxWorkers: 2,
   // The slowest files first, also in a fresh clone with no cached durations.
   testSequencer: '<rootDir>/tests/support/slow-first-sequencer.js',
+  // The default output, plus the counts `npm test` sums into its closing line.
+  reporters: ['default', '<rootDir>/tests/support/count-reporter.js'],
 };

@@ -17,6 +17,8 @@
  * lane fails, and ends with each lane's time. Extra arguments go to the main jest run.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collect, type LaneResult, runProviderPasses } from './test-providers';
 
@@ -24,6 +26,22 @@ const ROOT = join(__dirname, '..');
 const JEST = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const BACKGROUND = 10;
+/** Every jest process of the run writes its counts here (tests/support/count-reporter.js). */
+const COUNTS_DIR = mkdtempSync(join(tmpdir(), 'locksmith-test-counts-'));
+process.env.LOCKSMITH_TEST_COUNTS_DIR = COUNTS_DIR;
+
+/** The counts of every jest process of this run, summed. */
+function totals(): { passed: number; failed: number; skipped: number } {
+  const sum = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of readdirSync(COUNTS_DIR)) {
+    const counts = JSON.parse(readFileSync(join(COUNTS_DIR, file), 'utf8')) as typeof sum;
+    sum.passed += counts.passed;
+    sum.failed += counts.failed;
+    sum.skipped += counts.skipped;
+  }
+  rmSync(COUNTS_DIR, { recursive: true, force: true });
+  return sum;
+}
 
 interface Lane {
   readonly name: string;
@@ -78,6 +96,9 @@ async function main(): Promise<void> {
     `\nnpm test: ${results.map((r) => `${r.name} ${r.seconds.toFixed(0)} s`).join(', ')} (each from the start); ` +
       `${failed.length === 0 ? 'all passed' : `FAILED: ${failed.map((r) => r.name).join(', ')}`}\n`,
   );
+  const { passed, failed: failedTests, skipped } = totals();
+  // The plain closing line CI reads, over the main run and the provider passes together.
+  process.stdout.write(`tests: ${passed} passed, ${failedTests} failed, ${skipped} skipped\n`);
   process.exit(failed.length === 0 ? 0 : 1);
 }
 
