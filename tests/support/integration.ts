@@ -31,8 +31,8 @@ export async function startRecordedApp(kind: DatabaseKind, options: TestAppOptio
 }
 
 /** useTestApp for a recorded app: started in beforeAll, closed in afterAll. */
-export function useRecordedApp(kind: DatabaseKind, options: TestAppOptions = {}): Recorded {
-  return useStarted(() => startRecordedApp(kind, options));
+export function useRecordedApp(kind: DatabaseKind, options: TestAppOptions | (() => TestAppOptions) = {}): Recorded {
+  return useStarted(() => startRecordedApp(kind, typeof options === 'function' ? options() : options));
 }
 
 export function record(t: TestApp, sensitive = new Set<string>()): Recorded {
@@ -47,6 +47,7 @@ export function record(t: TestApp, sensitive = new Set<string>()): Recorded {
   return {
     app: t.app,
     db: t.db,
+    keyBackend: t.keyBackend,
     adminToken: t.adminToken,
     logs: t.logs,
     sensitive,

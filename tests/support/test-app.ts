@@ -5,7 +5,7 @@ import type { Clock } from '../../src/clock';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases';
-import { type KeyProviderBackend, startKeyProviderBackend, type TestKeyProviderKind, testKeyProvider } from './key-provider-backends';
+import { type BackendOptions, type KeyProviderBackend, startKeyProviderBackend, type TestKeyProviderKind, testKeyProvider } from './key-provider-backends';
 
 /** A fully wired app (real database, real key provider) driven over HTTP with yoga.fetch. */
 export interface TestApp {
@@ -45,6 +45,8 @@ export interface TestAppOptions {
   readonly graphiqlHeaders?: () => Record<string, string>;
   /** Key provider backend to start; default LOCKSMITH_TEST_KEY_PROVIDER (else local). */
   readonly keyProvider?: TestKeyProviderKind;
+  /** How the app's client talks to that backend (timeout, attempts), e.g. to see an outage at once. */
+  readonly keyProviderOptions?: BackendOptions;
 }
 
 /**
@@ -59,10 +61,10 @@ const PROVIDER_CHOICE = ['LOCKSMITH_KEY_PROVIDER', 'LOCKSMITH_MASTER_KEYS', 'LOC
  */
 const backends = new Map<string, Promise<KeyProviderBackend>>();
 
-function backendFor(db: TestDatabase, kind: TestKeyProviderKind): Promise<KeyProviderBackend> {
+function backendFor(db: TestDatabase, kind: TestKeyProviderKind, options?: BackendOptions): Promise<KeyProviderBackend> {
   let backend = backends.get(db.location);
   if (!backend) {
-    backend = startKeyProviderBackend(kind);
+    backend = startKeyProviderBackend(kind, options);
     backends.set(db.location, backend);
   }
   return backend;
@@ -86,7 +88,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
   const db = options.database ?? (await createTestDatabase(kind));
   const adminToken = `lsa_test_${randomBytes(24).toString('hex')}`;
   const pinned = PROVIDER_CHOICE.some((name) => options.env?.[name] !== undefined);
-  const keyBackend = pinned ? undefined : await backendFor(db, options.keyProvider ?? testKeyProvider());
+  const keyBackend = pinned ? undefined : await backendFor(db, options.keyProvider ?? testKeyProvider(), options.keyProviderOptions);
   const base = loadConfig({
     NODE_ENV: 'test',
     LOCKSMITH_DATA_DIR: db.dataDir,
@@ -175,21 +177,54 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
 
 /**
  * The app a describe block (or a file) shares: started in beforeAll, closed in afterAll. The
- * object returned stands for that app from beforeAll on: use it inside tests and hooks.
+ * object returned stands for that app from beforeAll on: use it inside tests and hooks. Options
+ * that depend on something made in an earlier beforeAll (a database, a key backend) are given as
+ * a function, called when the app starts.
  */
-export function useTestApp(kind: DatabaseKind, options: TestAppOptions = {}): TestApp {
-  return useStarted(() => startTestApp(kind, options));
+export function useTestApp(kind: DatabaseKind, options: TestAppOptions | (() => TestAppOptions) = {}): TestApp {
+  return useStarted(() => startTestApp(kind, typeof options === 'function' ? options() : options));
 }
 
-/** Something started in beforeAll and closed in afterAll; the object returned stands for it. */
-export function useStarted<T extends { close(): Promise<void> }>(start: () => Promise<T>): T {
+/**
+ * A database of the describe block's own, for apps started and restarted on the same data:
+ * created in beforeAll, dropped in afterAll. `make` picks another kind of database (default: a
+ * fresh one of `kind`).
+ */
+export function useTestDatabase(kind: DatabaseKind, make: () => Promise<TestDatabase> = () => createTestDatabase(kind)): TestDatabase {
+  return useStarted(make, (db) => db.drop());
+}
+
+/** What useStarted started and has not stopped yet, in the order it started them. */
+const running: Array<{ stop(): Promise<void> }> = [];
+
+/**
+ * Something started in beforeAll and stopped in afterAll (by its close(), or by `stop`); the
+ * object returned stands for it. jest runs a block's afterAll hooks in the order they were
+ * declared, but what started later may stand on what started earlier (an app on a database), so
+ * each hook first stops whatever started after its own thing and is still running, newest first.
+ */
+export function useStarted<T extends { close(): Promise<void> }>(start: () => Promise<T>): T;
+export function useStarted<T extends object>(start: () => Promise<T>, stop: (value: T) => Promise<void>): T;
+export function useStarted<T extends object>(start: () => Promise<T>, stop = (value: T) => (value as unknown as { close(): Promise<void> }).close()): T {
   let current: T | undefined;
+  let entry: { stop(): Promise<void> } | undefined;
   beforeAll(async () => {
-    current = await start();
+    const value = await start();
+    current = value;
+    entry = {
+      stop: async () => {
+        current = undefined;
+        await stop(value);
+      },
+    };
+    running.push(entry);
   });
   afterAll(async () => {
-    await current?.close();
-    current = undefined;
+    const at = entry ? running.indexOf(entry) : -1;
+    if (at < 0) return;
+    const errors: unknown[] = [];
+    for (const later of running.splice(at).reverse()) await later.stop().catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) throw errors[0];
   });
   return lateBound(() => current);
 }
