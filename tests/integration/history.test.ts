@@ -1,25 +1,19 @@
 import { DATABASE_KINDS } from '../support/databases';
 import { DAY_MS, TestClock } from '../support/integration';
 import { openRaw } from '../support/raw-db';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useDeveloper, useTestApp } from '../support/test-app';
 
 /** Issue 6: versions, rollback, destroy, kept versions, recovery window, purge, rotation reminders. */
 describe.each(DATABASE_KINDS)('history and recovery on %s', (kind) => {
-  let t: TestApp;
-  let token: string;
   const clock = new TestClock();
-  const gql = (query: string, variables?: Record<string, unknown>) => t.graphql(token, query, variables).then((r) => r.body);
+  const t = useTestApp(kind, { clock, env: { LOCKSMITH_MAX_VERSIONS: '3' } });
+  const dev = useDeveloper(t);
+  const gql = (query: string, variables?: Record<string, unknown>) => t.graphql(dev.token, query, variables).then((r) => r.body);
 
   const create = (name: string, value: string, extra = '') =>
     gql(`mutation { createSecret(input: { name: "${name}", value: "${value}" ${extra} }) { __typename ... on Error { code message } } }`);
   const update = (name: string, value: string) =>
     gql(`mutation { updateSecret(input: { name: "${name}", value: "${value}" }) { __typename ... on UpdateSecretPayload { secret { version } } } }`);
-
-  beforeAll(async () => {
-    t = await startTestApp(kind, { clock, env: { LOCKSMITH_MAX_VERSIONS: '3' } });
-    token = (await t.createDeveloper()).token;
-  });
-  afterAll(() => t?.close());
 
   it('lists versions with who and when, reads an old value, and rolls back as a new version', async () => {
     expect((await create('hist', 'v-one')).data.createSecret.__typename).toBe('CreateSecretPayload');
@@ -59,7 +53,7 @@ describe.each(DATABASE_KINDS)('history and recovery on %s', (kind) => {
       { version: 2, destroyed: true },
       { version: 1, destroyed: true },
     ]);
-    const gone = await t.graphql(token, `{ secretVersion(name: "kept", version: 1) { value } }`);
+    const gone = await t.graphql(dev.token, `{ secretVersion(name: "kept", version: 1) { value } }`);
     expect(gone.body.errors[0].extensions.code).toBe('NOT_FOUND');
     expect(JSON.stringify(gone.body)).not.toContain('k1');
 
@@ -144,7 +138,7 @@ describe.each(DATABASE_KINDS)('history and recovery on %s', (kind) => {
     expect(await due()).toEqual([]);
     clock.advance(4 * DAY_MS);
     expect(await due()).toEqual(['expiring']);
-    const expired = await t.graphql(token, `{ secret(name: "expiring") { value } }`);
+    const expired = await t.graphql(dev.token, `{ secret(name: "expiring") { value } }`);
     expect(expired.body.errors[0].extensions.code).toBe('SECRET_EXPIRED');
     expect(JSON.stringify(expired.body)).not.toContain('e1"');
     clock.advance(4 * DAY_MS);

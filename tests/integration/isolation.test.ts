@@ -15,17 +15,17 @@ import {
   mutate,
   normalized,
   query,
-  type Recorded,
   RESTORE_SECRET,
   reveal,
   REVOKE_API_KEY,
   ROLLBACK_SECRET,
-  startRecordedApp,
   TestClock,
   unknownGlobalIdLike,
   UPDATE_SECRET,
   updateSecret,
+  useRecordedApp,
 } from '../support/integration';
+import { useDeveloper } from '../support/test-app';
 
 const A_NAME = 'iso_a_secret';
 const A_DELETED = 'iso_a_deleted';
@@ -34,17 +34,14 @@ const A_VALUE_1 = 'a-private-value-version-1';
 const A_VALUE_2 = 'a-private-value-version-2';
 
 describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
-  let t: Recorded;
-  let a: { id: string; token: string };
-  let b: { id: string; token: string };
+  // A fixed clock: B's responses about two names must not differ by a timestamp.
+  const t = useRecordedApp(kind, { clock: new TestClock() });
+  const a = useDeveloper(t, 'tenant a');
+  const b = useDeveloper(t, 'tenant b');
   let aSecret: any;
   let aKey: { id: string; token: string };
 
   beforeAll(async () => {
-    // A fixed clock: B's responses about two names must not differ by a timestamp.
-    t = await startRecordedApp(kind, { clock: new TestClock() });
-    a = await t.createDeveloper('tenant a');
-    b = await t.createDeveloper('tenant b');
     aSecret = await createSecret(t, a.token, { name: A_NAME, value: A_VALUE_1, metadata: { owner: 'tenant-a-only', n: 1 } });
     await updateSecret(t, a.token, { name: A_NAME, value: A_VALUE_2 });
     await createSecret(t, a.token, { name: A_DELETED, value: 'a-deleted-private-value', metadata: { owner: 'tenant-a-only' } });
@@ -52,9 +49,6 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
     for (const name of ['iso_m1', 'iso_m2', 'iso_m3']) await createSecret(t, a.token, { name, value: `a-value-of-${name}` });
     aKey = await createApiKey(t, a.token, { name: 'a second key', scopes: ['secrets:read'] });
     await createSecret(t, b.token, { name: 'iso_b_secret', value: 'b-own-value-1', metadata: { owner: 'tenant-b' } });
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   /**

@@ -1,38 +1,29 @@
-import { startFakeIssuer, type FakeIssuer } from '../support/fake-jwks';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startFakeIssuer } from '../support/fake-jwks';
+import { useDeveloper, useStarted, useTestApp } from '../support/test-app';
 
 describe('JWT bearer tokens from a trusted issuer, and CORS', () => {
-  let issuer: FakeIssuer;
-  let t: TestApp;
-  let developerId: string;
-  let apiKey: string;
-
+  const issuer = useStarted(() => startFakeIssuer('locksmith-web'));
+  const t = useTestApp('sqlite', () => ({
+    env: {
+      LOCKSMITH_JWT_ISSUER: issuer.issuer,
+      LOCKSMITH_JWT_JWKS_URL: issuer.jwksUrl,
+      LOCKSMITH_JWT_AUDIENCE: 'locksmith-web',
+      LOCKSMITH_CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
+    },
+  }));
+  const dev = useDeveloper(t, 'web');
   beforeAll(async () => {
-    issuer = await startFakeIssuer('locksmith-web');
-    t = await startTestApp('sqlite', {
-      env: {
-        LOCKSMITH_JWT_ISSUER: issuer.issuer,
-        LOCKSMITH_JWT_JWKS_URL: issuer.jwksUrl,
-        LOCKSMITH_JWT_AUDIENCE: 'locksmith-web',
-        LOCKSMITH_CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
-      },
-    });
-    ({ id: developerId, token: apiKey } = await t.createDeveloper('web'));
-    await t.graphql(apiKey, `mutation { createSecret(input: { name: "web_secret", value: "web-value-123" }) { __typename } }`);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await issuer?.close();
+    await t.graphql(dev.token, `mutation { createSecret(input: { name: "web_secret", value: "web-value-123" }) { __typename } }`);
   });
 
   const sign = (claims: Record<string, unknown> = {}, options = {}) =>
-    issuer.sign({ sub: 'user-42', locksmith_developer: developerId, scope: 'secrets:read', ...claims }, options);
+    issuer.sign({ sub: 'user-42', locksmith_developer: dev.id, scope: 'secrets:read', ...claims }, options);
 
   it('accepts a valid token, mapped to its developer and scopes', async () => {
     const token = await sign();
     const ok = await t.graphql(token, `{ me { id } secrets { edges { node { name } } } }`);
     expect(ok.status).toBe(200);
-    expect(ok.body.data).toEqual({ me: { id: developerId }, secrets: { edges: [{ node: { name: 'web_secret' } }] } });
+    expect(ok.body.data).toEqual({ me: { id: dev.id }, secrets: { edges: [{ node: { name: 'web_secret' } }] } });
     const reveal = await t.graphql(token, `{ secret(name: "web_secret") { value } }`);
     expect(reveal.body.errors[0].extensions.code).toBe('FORBIDDEN');
     const withReveal = await t.graphql(await sign({ scope: 'secrets:read secrets:reveal admin:everything' }), `{ secret(name: "web_secret") { value } }`);
@@ -48,11 +39,11 @@ describe('JWT bearer tokens from a trusted issuer, and CORS', () => {
       'a tampered payload',
       async () => {
         const [h, , s] = (await sign()).split('.');
-        const forged = Buffer.from(JSON.stringify({ sub: 'x', locksmith_developer: developerId, scope: 'secrets:reveal', exp: 9999999999 })).toString('base64url');
+        const forged = Buffer.from(JSON.stringify({ sub: 'x', locksmith_developer: dev.id, scope: 'secrets:reveal', exp: 9999999999 })).toString('base64url');
         return `${h}.${forged}.${s}`;
       },
     ],
-    ['an unsigned token', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', locksmith_developer: developerId })).toString('base64url')}.`],
+    ['an unsigned token', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', locksmith_developer: dev.id })).toString('base64url')}.`],
   ])('refuses %s with 401', async (_label, make) => {
     const response = await t.graphql(await make(), `{ me { id } }`);
     expect(response.status).toBe(401);
@@ -61,7 +52,7 @@ describe('JWT bearer tokens from a trusted issuer, and CORS', () => {
 
   it('answers CORS preflights for configured origins only', async () => {
     const preflight = (origin: string) =>
-      t.app.yoga.fetch('http://locksmith.test/graphql', {
+      t.request('/graphql', {
         method: 'OPTIONS',
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
       });

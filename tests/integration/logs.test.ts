@@ -6,7 +6,8 @@
  * Each test checks the log lines of its own requests, so any one of them can run alone.
  */
 import { DATABASE_KINDS, type TestDatabase } from '../support/databases';
-import { CREATE_SECRET, createApiKey, createSecret, leaksIn, type Recorded, reveal, startRecordedApp, UPDATE_SECRET } from '../support/integration';
+import { CREATE_SECRET, createApiKey, createSecret, leaksIn, reveal, UPDATE_SECRET, useRecordedApp } from '../support/integration';
+import { useDeveloper } from '../support/test-app';
 import { withRaw } from '../support/raw-db';
 
 async function renameTable(db: TestDatabase, from: string, to: string): Promise<void> {
@@ -14,16 +15,10 @@ async function renameTable(db: TestDatabase, from: string, to: string): Promise<
 }
 
 describe.each(DATABASE_KINDS)('logs on %s', (kind) => {
-  let t: Recorded;
-  let dev: { id: string; token: string };
-
+  const t = useRecordedApp(kind);
+  const dev = useDeveloper(t, 'logs dev');
   beforeAll(async () => {
-    t = await startRecordedApp(kind);
-    dev = await t.createDeveloper('logs dev');
     await createSecret(t, dev.token, { name: 'logged', value: 'logged-value-version-1' });
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   /** The client sees a masked error; the log lines of that request are returned (and hold no value or token). */

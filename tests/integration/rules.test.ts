@@ -4,7 +4,7 @@
  * case-sensitive on every database, including a MariaDB database created with the server's
  * default (case-insensitive) collation.
  */
-import { DATABASE_KINDS, type TestDatabase } from '../support/databases';
+import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
 import {
   CREATE_SECRET,
   RESTORE_SECRET,
@@ -14,16 +14,14 @@ import {
   listNames,
   mutate,
   query,
-  type Recorded,
-  record,
   reveal,
-  startRecordedApp,
   UPDATE_SECRET,
   updateSecret,
+  useRecordedApp,
   utf8Length,
 } from '../support/integration';
 import { createMysqlDatabaseWithServerDefaults, openRaw, type RawDb } from '../support/raw-db';
-import { startTestApp } from '../support/test-app';
+import { useDeveloper, useStarted, useTestDatabase } from '../support/test-app';
 
 const KiB64 = 64 * 1024;
 
@@ -38,19 +36,11 @@ async function counts(raw: RawDb): Promise<Record<string, number>> {
 }
 
 describe.each(DATABASE_KINDS)('rules on %s', (kind) => {
-  let t: Recorded;
-  let raw: RawDb;
-  let dev: { id: string; token: string };
-
+  const t = useRecordedApp(kind);
+  const raw = useStarted(() => openRaw(t.db));
+  const dev = useDeveloper(t, 'rules dev');
   beforeAll(async () => {
-    t = await startRecordedApp(kind);
-    raw = await openRaw(t.db);
-    dev = await t.createDeveloper('rules dev');
     await createSecret(t, dev.token, { name: 'anchor', value: 'anchor-value-1', metadata: { keep: 'me' } });
-  });
-  afterAll(async () => {
-    await raw?.close();
-    await t?.close();
   });
 
   /** Asserts a create is refused with a ValidationError on `field`, and that nothing was stored. */
@@ -231,28 +221,19 @@ describe.each(DATABASE_KINDS)('rules on %s', (kind) => {
   });
 });
 
-const CASE_DATABASES: Array<[string, () => Promise<TestDatabase | undefined>]> = [
-  ...DATABASE_KINDS.map((kind): [string, () => Promise<TestDatabase | undefined>] => [kind, async () => undefined]),
+type CaseDatabase = [label: string, kind: DatabaseKind, make: () => Promise<TestDatabase>];
+const CASE_DATABASES: CaseDatabase[] = [
+  ...DATABASE_KINDS.map((kind): CaseDatabase => [kind, kind, () => createTestDatabase(kind)]),
   // What an operator gets from a plain CREATE DATABASE: utf8mb4_general_ci, case-insensitive.
   ...(DATABASE_KINDS.includes('mysql')
-    ? [['mysql, database created with server defaults', () => createMysqlDatabaseWithServerDefaults()] as [string, () => Promise<TestDatabase>]]
+    ? [['mysql, database created with server defaults', 'mysql', () => createMysqlDatabaseWithServerDefaults()] as CaseDatabase]
     : []),
 ];
 
-describe.each(CASE_DATABASES)('names are case-sensitive on %s', (label, makeDatabase) => {
-  let t: Recorded;
-  let db: TestDatabase | undefined;
-  let dev: { id: string; token: string };
-
-  beforeAll(async () => {
-    db = await makeDatabase();
-    t = record(await startTestApp(label.startsWith('sqlite') ? 'sqlite' : 'mysql', { database: db }));
-    dev = await t.createDeveloper('case dev');
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+describe.each(CASE_DATABASES)('names are case-sensitive on %s', (_label, kind, makeDatabase) => {
+  const db = useTestDatabase(kind, makeDatabase);
+  const t = useRecordedApp(kind, () => ({ database: db }));
+  const dev = useDeveloper(t, 'case dev');
 
   it('Key and key are two secrets', async () => {
     await createSecret(t, dev.token, { name: 'Key', value: 'upper-key-value' });

@@ -1,6 +1,6 @@
 import { DATABASE_KINDS } from '../support/databases';
-import { startFakeHttp, type FakeHttp } from '../support/fake-http';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startFakeHttp } from '../support/fake-http';
+import { useDeveloper, useStarted, useTestApp, withTestApp } from '../support/test-app';
 
 /** Issue 5, end to end through GraphQL: the seed's task examples against loopback fakes. */
 const WEATHER_KEY = 'wk-live-4f1b2c3d4e5f60718293';
@@ -17,14 +17,10 @@ const RUN = `mutation($task: JSON!, $input: JSON) { runTask(input: { task: $task
 const VALIDATE = `query($task: JSON!) { validateTask(task: $task) { valid secrets problems { message path line column } } }`;
 
 describe.each(DATABASE_KINDS)('tasks on %s', (kind) => {
-  let t: TestApp;
-  let api: FakeHttp;
-  let dev: { id: string; token: string };
-
+  const api = useStarted(() => startFakeHttp());
+  const t = useTestApp(kind, () => ({ env: { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1` } }));
+  const dev = useDeveloper(t);
   beforeAll(async () => {
-    api = await startFakeHttp();
-    t = await startTestApp(kind, { env: { LOCKSMITH_OPENAI_BASE_URL: `${api.url}/v1` } });
-    dev = await t.createDeveloper();
     for (const [name, value] of [
       ['weather_api_key', WEATHER_KEY],
       ['stripe_api_key', STRIPE_KEY],
@@ -35,10 +31,6 @@ describe.each(DATABASE_KINDS)('tasks on %s', (kind) => {
       const r = await t.graphql(dev.token, `mutation($n: String!, $v: String!) { createSecret(input: { name: $n, value: $v }) { __typename } }`, { n: name, v: value });
       expect(r.body.data.createSecret.__typename).toBe('CreateSecretPayload');
     }
-  });
-  afterAll(async () => {
-    await t?.close();
-    await api?.close();
   });
   beforeEach(() => api.reset());
 
@@ -170,22 +162,18 @@ steps:
   });
 
   it('limits outbound hosts when LOCKSMITH_TASK_ALLOWED_HOSTS is set', async () => {
-    const strict = await startTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_HOSTS: 'api.example.com,*.trusted.example' } });
-    try {
+    await withTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_HOSTS: 'api.example.com,*.trusted.example' } }, async (strict) => {
       const d = await strict.createDeveloper();
       await strict.graphql(d.token, `mutation { createSecret(input: { name: "k", value: "strict-value-123" }) { __typename } }`);
       const task = { tools: [{ name: 't', type: 'api_call', api_call: { method: 'GET', url: `${api.url}/echo/x` } }], steps: [{ kind: 'tool_call', tool: 't', secret_name: 'k' }] };
       const { body } = await strict.graphql(d.token, RUN, { task });
       expect(body.data.runTask.run.status).toBe('FAILED');
       expect(api.requests).toEqual([]);
-    } finally {
-      await strict.close();
-    }
+    });
   });
 
   it('refuses loopback by default: the network policy is on unless LOCKSMITH_TASK_ALLOWED_NETWORKS lists the range', async () => {
-    const closed = await startTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_NETWORKS: '' } });
-    try {
+    await withTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_NETWORKS: '' } }, async (closed) => {
       const d = await closed.createDeveloper();
       const port = new URL(api.url).port;
       for (const host of ['127.0.0.1', '2130706433', '[::ffff:127.0.0.1]', 'localhost']) {
@@ -195,9 +183,7 @@ steps:
         expect(body.data.runTask.run.steps[0].error).toContain('network policy');
       }
       expect(api.requests).toEqual([]);
-    } finally {
-      await closed.close();
-    }
+    });
   });
 
   it('returns object keys in the order the step built them', async () => {
