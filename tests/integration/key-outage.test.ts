@@ -7,20 +7,25 @@
  * - /readyz answers 503 naming the key provider;
  * and once the fake is back everything recovers without a restart.
  */
-import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
-import { CREATE_SECRET, createSecret, leaksIn, mutate, query, type Recorded, record, reveal, updateSecret } from '../support/integration';
-import { type KeyProviderBackend, REMOTE_KEY_PROVIDER_KINDS, startKeyProviderBackend } from '../support/key-provider-backends';
+import { DATABASE_KINDS, type DatabaseKind } from '../support/databases';
+import { CREATE_SECRET, createSecret, leaksIn, mutate, query, reveal, updateSecret, useRecordedApp } from '../support/integration';
+import { REMOTE_KEY_PROVIDER_KINDS } from '../support/key-provider-backends';
 import { ROTATE_DATA_KEY } from '../support/key-rotation';
-import { startTestApp } from '../support/test-app';
+import { useDeveloper } from '../support/test-app';
 
 const cases = DATABASE_KINDS.flatMap((db) => REMOTE_KEY_PROVIDER_KINDS.map((p) => [db, p] as const));
 
 describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, provider) => {
-  let db: TestDatabase;
-  let backend: KeyProviderBackend;
-  let t: Recorded;
-  let a: { id: string; token: string };
-  let b: { id: string; token: string };
+  const t = useRecordedApp(kind, {
+    keyProvider: provider,
+    // One fast attempt: an outage is a connection refused, reported at once.
+    keyProviderOptions: { timeoutMs: 500, maxAttempts: 2 },
+    // /readyz caches its result for a few seconds by default; this test watches it flip.
+    env: { LOCKSMITH_READINESS_CACHE_MS: '0' },
+  });
+  const a = useDeveloper(t, 'cached dev');
+  const b = useDeveloper(t, 'new dev');
+  const backend = () => t.keyBackend!;
 
   const counts = async () => ({
     dataKeys: Number((await t.app.db.selectFrom('data_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
@@ -29,24 +34,12 @@ describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, p
     audit: Number((await t.app.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
   });
   const readyz = async () => {
-    const response = await t.app.yoga.fetch('http://locksmith.test/readyz');
-    return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, string> } };
+    const { status, body } = await t.request('/readyz');
+    return { status, body: body as { status: string; checks: Record<string, string> } };
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    // One fast attempt: an outage is a connection refused, reported at once.
-    backend = await startKeyProviderBackend(provider, { timeoutMs: 500, maxAttempts: 2 });
-    // /readyz caches its result for a few seconds by default; this test watches it flip.
-    t = record(await startTestApp(kind, { database: db, env: { ...backend.env, LOCKSMITH_READINESS_CACHE_MS: '0' } }));
-    a = await t.createDeveloper('cached dev');
-    b = await t.createDeveloper('new dev');
     for (let i = 0; i < 5; i++) await createSecret(t, a.token, { name: `cached_${i}`, value: `cached-value-${i}-abcdef` });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await backend?.close();
-    await db?.drop();
   });
 
   it('is ready while the provider answers', async () => {
@@ -55,7 +48,7 @@ describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, p
 
   describe('with the provider stopped', () => {
     beforeAll(async () => {
-      await backend.stop();
+      await backend().stop();
     });
 
     it('reads under cached data keys keep working', async () => {
@@ -101,7 +94,7 @@ describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, p
 
   describe('after the provider is back', () => {
     beforeAll(async () => {
-      await backend.start();
+      await backend().start();
     });
 
     it('recovers without a restart: ready, reads, first writes and rotations work', async () => {

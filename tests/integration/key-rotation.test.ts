@@ -14,23 +14,17 @@
  */
 import { loadKeyProvider } from '../../src/crypto/load-provider';
 import type { RewrapProgress } from '../../src/ops/progress';
-import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
+import { DATABASE_KINDS, type DatabaseKind } from '../support/databases';
 import { createApiKey, createSecret, mutate, query, updateSecret } from '../support/integration';
-import { type KeyProviderBackend, startKeyProviderBackend, TEST_KEY_PROVIDER_KINDS, type TestKeyProviderKind } from '../support/key-provider-backends';
+import { startKeyProviderBackend, TEST_KEY_PROVIDER_KINDS, type TestKeyProviderKind } from '../support/key-provider-backends';
 import { ciphertexts, dataKeyRows, expectAllReadable, populate, ROTATE_DATA_KEY } from '../support/key-rotation';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type TestApp, useStarted, useTestApp, useTestDatabase, withTestApp } from '../support/test-app';
 
 const DESTROY_VERSION = `mutation($input: DestroySecretVersionInput!) { r: destroySecretVersion(input: $input) {
   __typename ... on Error { code message } } }`;
 
 describe.each(DATABASE_KINDS)('rotateDataKey on %s', (kind: DatabaseKind) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(kind);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestApp(kind);
 
   it('new writes use the new generation at once; old versions stay readable; audited', async () => {
     const dev = await t.createDeveloper('rotating dev');
@@ -107,33 +101,23 @@ describe.each(DATABASE_KINDS)('rotateDataKey on %s', (kind: DatabaseKind) => {
 const rewrapCases = DATABASE_KINDS.flatMap((db) => TEST_KEY_PROVIDER_KINDS.map((p) => [db, p] as const));
 
 describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (kind: DatabaseKind, provider: TestKeyProviderKind) => {
-  let db: TestDatabase;
-  let root: KeyProviderBackend;
+  const db = useTestDatabase(kind);
+  const root = useStarted(() => startKeyProviderBackend(provider));
   let population: Awaited<ReturnType<typeof populate>>;
   let late: Awaited<ReturnType<typeof populate>>;
-  const start = () => startTestApp(kind, { database: db, env: root.env });
+  const withApp = (fn: (t: TestApp) => Promise<void>) => withTestApp(kind, { database: db, env: root.env }, fn);
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    root = await startKeyProviderBackend(provider);
-    const t = await start();
-    try {
+    await withApp(async (t) => {
       population = await populate(t, 'early');
-    } finally {
-      await t.close();
-    }
-  });
-  afterAll(async () => {
-    await root?.close();
-    await db?.drop();
+    });
   });
 
   it('moves every data key under the newest root key, resumably and idempotently, without touching a value', async () => {
     const oldRef = root.currentKeyRef();
     await root.rotateRootKey();
     expect(root.currentKeyRef()).not.toBe(oldRef);
-    const t = await start();
-    try {
+    await withApp(async (t) => {
       // Before the rewrap: old data keys still unwrap, new ones are under the new root key.
       await expectAllReadable(t, population);
       late = await populate(t, 'late', 1, 2);
@@ -175,54 +159,37 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
       // Data keys were re-wrapped, not replaced: every sealed value is byte for byte as before.
       expect(await ciphertexts(t)).toEqual(sealed);
       await expectAllReadable(t, [...population, ...late]);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('with the old root key retired, every value still reads (from a cold cache)', async () => {
     await root.retireOldRootKeys();
-    const t = await start();
-    try {
+    await withApp(async (t) => {
       const checked = await expectAllReadable(t, [...population, ...late]);
       expect(checked).toBe(3 * 3 * 2 + 2 * 2);
       expect(t.app.dataKeys.stats.providerCalls).toBeGreaterThanOrEqual(4);
-    } finally {
-      await t.close();
-    }
+    });
   });
 });
 
 describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transit on %s', (kind: DatabaseKind) => {
-  let db: TestDatabase;
-  let kms: KeyProviderBackend;
-  let vault: KeyProviderBackend;
+  const db = useTestDatabase(kind);
+  const kms = useStarted(() => startKeyProviderBackend('aws-kms'));
+  const vault = useStarted(() => startKeyProviderBackend('vault-transit'));
   const local = { LOCKSMITH_MASTER_KEYS: `mk-local:${Buffer.alloc(32, 7).toString('base64')}` };
   const everyone: Awaited<ReturnType<typeof populate>> = [];
-  const start = (env: Record<string, string>) => startTestApp(kind, { database: db, env });
+  const withApp = (env: Record<string, string>, fn: (t: TestApp) => Promise<void>) => withTestApp(kind, { database: db, env }, fn);
   const providersOf = async (t: TestApp) => [...new Set((await dataKeyRows(t)).map((k) => k.provider))].sort();
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    kms = await startKeyProviderBackend('aws-kms');
-    vault = await startKeyProviderBackend('vault-transit');
-    const t = await start({ ...local, LOCKSMITH_KEY_PROVIDER: 'local' });
-    try {
+    await withApp({ ...local, LOCKSMITH_KEY_PROVIDER: 'local' }, async (t) => {
       everyone.push(...(await populate(t, 'local')));
       expect(await providersOf(t)).toEqual(['local']);
-    } finally {
-      await t.close();
-    }
-  });
-  afterAll(async () => {
-    await kms?.close();
-    await vault?.close();
-    await db?.drop();
+    });
   });
 
   it('local -> aws-kms: rewrap --to aws-kms with local as a previous provider', async () => {
-    const t = await start({ ...local, ...kms.env, LOCKSMITH_KEY_PROVIDER: 'aws-kms', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'local' });
-    try {
+    await withApp({ ...local, ...kms.env, LOCKSMITH_KEY_PROVIDER: 'aws-kms', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'local' }, async (t) => {
       expect(t.app.providers.names).toEqual(['aws-kms', 'local']);
       await expectAllReadable(t, everyone);
       // New developers' data keys go to the new primary at once.
@@ -237,24 +204,18 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
       expect(await providersOf(t)).toEqual(['aws-kms']);
       expect(await ciphertexts(t)).toEqual(sealed);
       expect((await t.app.ops.rewrapDataKeys()).rewrapped).toBe(0);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('an app with only aws-kms (no local keys at all) reads every value', async () => {
-    const t = await start({ ...kms.env });
-    try {
+    await withApp({ ...kms.env }, async (t) => {
       expect(t.app.providers.names).toEqual(['aws-kms']);
       await expectAllReadable(t, everyone);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('aws-kms -> vault-transit: the configured primary, with aws-kms as previous, then a plain rewrap', async () => {
-    const t = await start({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' });
-    try {
+    await withApp({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' }, async (t) => {
       everyone.push(...(await populate(t, 'vaultera', 1, 2)));
       const [dev] = everyone;
       const [name, values] = [...dev!.secrets][0]!;
@@ -267,60 +228,52 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
       expect(summary.from).toEqual({ 'aws-kms': summary.rewrapped });
       expect(await providersOf(t)).toEqual(['vault-transit']);
       expect((await t.app.ops.rewrapDataKeys()).rewrapped).toBe(0);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('with KMS gone, an app with only vault-transit reads every value', async () => {
     await kms.stop();
-    const t = await start({ ...vault.env });
     try {
-      await expectAllReadable(t, everyone);
-      expect((await t.app.yoga.fetch('http://locksmith.test/readyz')).status).toBe(200);
+      await withApp({ ...vault.env }, async (t) => {
+        await expectAllReadable(t, everyone);
+        expect((await t.request('/readyz')).status).toBe(200);
+      });
     } finally {
-      await t.close();
       await kms.start();
     }
   });
 
   it('a data key under a provider that is not configured fails the rewrap with a clear message, changing nothing', async () => {
-    const t = await start({ ...local, LOCKSMITH_KEY_PROVIDER: 'local' });
-    try {
+    await withApp({ ...local, LOCKSMITH_KEY_PROVIDER: 'local' }, async (t) => {
       const before = await dataKeyRows(t);
       const error = await t.app.ops.rewrapDataKeys().catch((e: unknown) => e as Error);
       expect(String((error as Error).message)).toMatch(/"vault-transit".*LOCKSMITH_PREVIOUS_KEY_PROVIDERS/);
       expect(await dataKeyRows(t)).toEqual(before);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('a target that cannot be reached fails before any row changes', async () => {
     const target = await loadKeyProvider('aws-kms', { env: { ...kms.env, LOCKSMITH_KMS_TIMEOUT_MS: '200', LOCKSMITH_KMS_MAX_ATTEMPTS: '1' }, dataDir: db.dataDir, production: false });
-    const t = await start({ ...vault.env });
-    await kms.stop();
     try {
-      const before = await dataKeyRows(t);
-      const error = await t.app.ops.rewrapDataKeys({ to: target }).catch((e: unknown) => e as Error & { code?: string });
-      expect(error).toMatchObject({ code: 'KEY_SERVICE_UNAVAILABLE' });
-      expect(await dataKeyRows(t)).toEqual(before);
+      await withApp({ ...vault.env }, async (t) => {
+        await kms.stop();
+        try {
+          const before = await dataKeyRows(t);
+          const error = await t.app.ops.rewrapDataKeys({ to: target }).catch((e: unknown) => e as Error & { code?: string });
+          expect(error).toMatchObject({ code: 'KEY_SERVICE_UNAVAILABLE' });
+          expect(await dataKeyRows(t)).toEqual(before);
+        } finally {
+          await kms.start();
+        }
+      });
     } finally {
-      await kms.start();
       await target.close?.();
-      await t.close();
     }
   });
 });
 
 describe.each(DATABASE_KINDS)('re-encrypting old versions on %s', (kind: DatabaseKind) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(kind);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestApp(kind);
 
   it('re-seals every live version under the newest data key; concurrent writes and destroys are not lost', async () => {
     const dev = await t.createDeveloper('reencrypt dev');
@@ -421,26 +374,13 @@ describe.each(DATABASE_KINDS)('re-encrypting old versions on %s', (kind: Databas
 });
 
 describe.each(DATABASE_KINDS)('damaged rows during the jobs on %s', (kind: DatabaseKind) => {
-  let db: TestDatabase;
+  const db = useTestDatabase(kind);
   const K1 = `mk-one:${Buffer.alloc(32, 1).toString('base64')}`;
   const K2 = `mk-two:${Buffer.alloc(32, 2).toString('base64')}`;
-  beforeAll(async () => {
-    db = await createTestDatabase(kind);
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
 
   it('a data key that does not unwrap is counted, logged by id and left alone; the others are rewrapped', async () => {
-    const first = await startTestApp(kind, { database: db, env: { LOCKSMITH_MASTER_KEYS: K1 } });
-    let population: Awaited<ReturnType<typeof populate>>;
-    try {
-      population = await populate(first, 'dmg', 3, 1);
-    } finally {
-      await first.close();
-    }
-    const t = await startTestApp(kind, { database: db, env: { LOCKSMITH_MASTER_KEYS: `${K1},${K2}` } });
-    try {
+    const population = await withTestApp(kind, { database: db, env: { LOCKSMITH_MASTER_KEYS: K1 } }, (first) => populate(first, 'dmg', 3, 1));
+    await withTestApp(kind, { database: db, env: { LOCKSMITH_MASTER_KEYS: `${K1},${K2}` } }, async (t) => {
       const rows = await dataKeyRows(t);
       const victim = rows.find((k) => k.developer_id === population[1]!.id)!;
       const damaged = Buffer.from(victim.wrapped);
@@ -470,8 +410,6 @@ describe.each(DATABASE_KINDS)('damaged rows during the jobs on %s', (kind: Datab
       const [still] = await t.app.db.selectFrom('secret_versions').selectAll().where('secret_id', '=', version!.secret_id).where('version', '=', 1).execute();
       expect(Buffer.from(still!.ciphertext!).equals(broken)).toBe(true);
       expect(still!.data_key_id).toBe(version!.data_key_id);
-    } finally {
-      await t.close();
-    }
+    });
   });
 });
