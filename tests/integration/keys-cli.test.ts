@@ -4,42 +4,23 @@
  * server's configuration, print progress on stderr (plain lines: stderr is not a terminal here)
  * and a summary on stdout, exit 0, and are safe to run again.
  */
-import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { leaksIn } from '../support/integration';
-import { type KeyProviderBackend, startKeyProviderBackend } from '../support/key-provider-backends';
+import { startKeyProviderBackend } from '../support/key-provider-backends';
 import { dataKeyRows, expectAllReadable, populate, type PopulatedDeveloper } from '../support/key-rotation';
-import { startTestApp } from '../support/test-app';
+import { CliSandbox, type CliOptions, type CliResult } from '../support/processes';
+import { type TestApp, useStarted, useTestDatabase, withTestApp } from '../support/test-app';
 
-const ROOT = join(__dirname, '..', '..');
 const K1 = `mk-one:${randomBytes(32).toString('base64')}`;
 const K2 = `mk-two:${randomBytes(32).toString('base64')}`;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+// One sandbox per file: its own HOME and a clean environment (only what the server would be
+// given, no inherited LOCKSMITH_*); USER names the operator in the audit trail (operator:ops).
+const sandbox = useStarted(async () => new CliSandbox({ USER: 'ops' }), async (cli) => cli.remove());
 
-function locksmith(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'bin', 'locksmith.js'), ...args],
-      {
-        cwd: ROOT,
-        // Only what the server would be given: no inherited LOCKSMITH_* from the test runner.
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', USER: 'ops', ...env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function locksmith(args: string[], env: Record<string, string>, options: Omit<CliOptions, 'env'> = {}): Promise<CliResult> {
+  return sandbox.run(args, { ...options, env });
 }
 
 function progressLines(stderr: string, label: string): string[] {
@@ -48,33 +29,27 @@ function progressLines(stderr: string, label: string): string[] {
 }
 
 describe('locksmith keys rotate on a one-developer database', () => {
+  const db = useTestDatabase('sqlite');
+
   it('prints its one progress line once', async () => {
-    const db = await createTestDatabase('sqlite');
-    try {
-      const t = await startTestApp('sqlite', { database: db, env: { LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K1 } });
-      try {
-        const dev = await t.createDeveloper('solo');
-        await t.graphql(dev.token, 'mutation { createSecret(input: { name: "solo", value: "solo-value-1" }) { __typename } }');
-      } finally {
-        await t.close();
-      }
-      const r = await locksmith(['keys', 'rotate', '--all'], {
-        LOCKSMITH_DATABASE_URL: `sqlite:${db.location}`,
-        LOCKSMITH_DATA_DIR: db.dataDir,
-        LOCKSMITH_MASTER_KEYS: K1,
-      });
-      expect(r.code).toBe(0);
-      expect(progressLines(r.stderr, 'keys rotate')).toEqual(['keys rotate: 1/1 (100%) rotated 1, skipped 0']);
-    } finally {
-      await db.drop();
-    }
+    await withTestApp('sqlite', { database: db, env: { LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K1 } }, async (t) => {
+      const dev = await t.createDeveloper('solo');
+      await t.graphql(dev.token, 'mutation { createSecret(input: { name: "solo", value: "solo-value-1" }) { __typename } }');
+    });
+    const r = await locksmith(['keys', 'rotate', '--all'], {
+      LOCKSMITH_DATABASE_URL: `sqlite:${db.location}`,
+      LOCKSMITH_DATA_DIR: db.dataDir,
+      LOCKSMITH_MASTER_KEYS: K1,
+    });
+    expect(r.code).toBe(0);
+    expect(progressLines(r.stderr, 'keys rotate')).toEqual(['keys rotate: 1/1 (100%) rotated 1, skipped 0']);
   });
 });
 
 describe('locksmith keys (CLI, SQLite)', () => {
-  let db: TestDatabase;
-  let kms: KeyProviderBackend;
-  let vault: KeyProviderBackend;
+  const db = useTestDatabase('sqlite');
+  const kms = useStarted(() => startKeyProviderBackend('aws-kms'));
+  const vault = useStarted(() => startKeyProviderBackend('vault-transit'));
   let population: PopulatedDeveloper[];
   const sensitive = new Set<string>([K1, K2]);
   const server = (extra: Record<string, string>) => ({
@@ -82,24 +57,14 @@ describe('locksmith keys (CLI, SQLite)', () => {
     LOCKSMITH_DATA_DIR: db.dataDir,
     ...extra,
   });
-  const app = (env: Record<string, string>) => startTestApp('sqlite', { database: db, env });
+  /** An app on the database the CLI works on, to check what the CLI did; closed before fn's result is used. */
+  const withApp = <R>(env: Record<string, string>, fn: (t: TestApp) => Promise<R>) => withTestApp('sqlite', { database: db, env }, fn);
 
   beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
-    kms = await startKeyProviderBackend('aws-kms');
-    vault = await startKeyProviderBackend('vault-transit');
-    const t = await app({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K1 });
-    try {
+    await withApp({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K1 }, async (t) => {
       population = await populate(t, 'cli');
       for (const dev of population) for (const values of dev.secrets.values()) values.forEach((v) => sensitive.add(v));
-    } finally {
-      await t.close();
-    }
-  });
-  afterAll(async () => {
-    await kms?.close();
-    await vault?.close();
-    await db?.drop();
+    });
   });
 
   it('keys rewrap: every data key under the new master key, progress on stderr, summary on stdout', async () => {
@@ -112,13 +77,10 @@ describe('locksmith keys (CLI, SQLite)', () => {
     expect(r.stdout).toMatch(/^time\s+\d+\.\d s$/m);
     expect(leaksIn(r.stdout + r.stderr, sensitive)).toEqual([]);
 
-    const t = await app({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K2 });
-    try {
+    await withApp({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K2 }, async (t) => {
       expect((await dataKeyRows(t)).map((k) => k.key_ref)).toEqual(['mk-two', 'mk-two', 'mk-two', 'mk-two']);
       await expectAllReadable(t, population);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('keys rewrap again does nothing (--json)', async () => {
@@ -142,8 +104,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
     expect(reencrypt.stdout).toMatch(/^re-encrypted\s+18$/m);
     expect(reencrypt.stdout).toMatch(/^unreferenced data keys\s+4$/m);
 
-    const t = await app({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K2 });
-    try {
+    await withApp({ LOCKSMITH_KEY_PROVIDER: 'local', LOCKSMITH_MASTER_KEYS: K2 }, async (t) => {
       const keys = await dataKeyRows(t);
       const newest = new Map<string, string>();
       for (const k of [...keys].sort((a, b) => a.generation - b.generation)) newest.set(k.developer_id, k.id);
@@ -152,9 +113,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
       await expectAllReadable(t, population);
       const events = await t.app.db.selectFrom('audit_events').select(['actor', 'detail']).where('action', '=', 'datakey.rotate').execute();
       expect(events.filter((e) => e.actor === 'operator:ops')).toHaveLength(3);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('keys rewrap --to aws-kms moves every data key to KMS; an app with only aws-kms then reads everything', async () => {
@@ -163,35 +122,17 @@ describe('locksmith keys (CLI, SQLite)', () => {
     expect(r.stdout).toMatch(/^rewrapped\s+7 \(7 from local\)$/m);
     expect(r.stderr).toContain('set LOCKSMITH_KEY_PROVIDER=aws-kms with LOCKSMITH_PREVIOUS_KEY_PROVIDERS=local');
 
-    const t = await app({ ...kms.env });
-    try {
+    await withApp({ ...kms.env }, async (t) => {
       expect([...new Set((await dataKeyRows(t)).map((k) => k.provider))]).toEqual(['aws-kms']);
       await expectAllReadable(t, population);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('Ctrl-C stops a rewrap between two rows; running it again finishes the move', async () => {
     vault.setLatency(100); // every Vault call slow, so the run is still going when interrupted
     const env = server({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' });
     try {
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), 'keys', 'rewrap', '--batch', '2'], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOCKSMITH_CLI_FROM_SOURCE: '1', ...env },
-      });
-      let stderr = '';
-      let stdout = '';
-      let interrupted = false;
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (!interrupted && /keys rewrap: 1\/7/.test(stderr)) {
-          interrupted = true; // once: a second Ctrl-C kills the process outright
-          child.kill('SIGINT');
-        }
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      const { stdout, stderr, code } = await locksmith(['keys', 'rewrap', '--batch', '2'], env, { interruptWhen: /keys rewrap: 1\/7/ });
       expect(stderr).toContain('stopping after the current row');
       expect(stderr).toContain('interrupted: run the same command again to resume');
       expect(code).toBe(1);
@@ -205,13 +146,10 @@ describe('locksmith keys (CLI, SQLite)', () => {
     } finally {
       vault.setLatency(0);
     }
-    const t = await app({ ...vault.env });
-    try {
+    await withApp({ ...vault.env }, async (t) => {
       expect([...new Set((await dataKeyRows(t)).map((k) => k.provider))]).toEqual(['vault-transit']);
       await expectAllReadable(t, population);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('fails with exit 6 and a clear message when the provider is down, and 2 without a database', async () => {
@@ -237,14 +175,11 @@ describe('locksmith keys (CLI, SQLite)', () => {
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, developers: 3, total: 4, scanned: 4, pruned: 4, referenced: 0, aborted: false });
 
-    let before: Awaited<ReturnType<typeof dataKeyRows>>;
-    const check = await app({ ...vault.env });
-    try {
-      before = await dataKeyRows(check);
-      expect(before).toHaveLength(7);
-    } finally {
-      await check.close();
-    }
+    const before = await withApp({ ...vault.env }, async (check) => {
+      const rows = await dataKeyRows(check);
+      expect(rows).toHaveLength(7);
+      return rows;
+    });
 
     const r = await locksmith(['keys', 'prune', '--json', '--batch', '2'], env);
     expect(r.code).toBe(0);
@@ -252,8 +187,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
     expect(r.stderr).toMatch(/keys prune: 4\/4 \(100%\) pruned 4, referenced 0/);
     expect(leaksIn(r.stdout + r.stderr, sensitive)).toEqual([]);
 
-    const t = await app({ ...vault.env });
-    try {
+    await withApp({ ...vault.env }, async (t) => {
       const after = await dataKeyRows(t);
       // What is left is each developer's newest generation.
       const newest = new Map<string, (typeof before)[number]>();
@@ -266,9 +200,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
         ['operator:ops', 1],
         ['operator:ops', 2],
       ]);
-    } finally {
-      await t.close();
-    }
+    });
 
     const again = await locksmith(['keys', 'prune'], env);
     expect(again.code).toBe(0);

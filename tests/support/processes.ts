@@ -201,6 +201,8 @@ export interface CliOptions {
   readonly env?: Record<string, string>;
   readonly input?: string | Buffer;
   readonly cwd?: string;
+  /** Ctrl-C at a chosen moment: SIGINT once, when stderr first matches (a second one would kill it outright). */
+  readonly interruptWhen?: RegExp;
 }
 
 /** A sandbox for CLI runs: its own HOME / XDG_CONFIG_HOME / cwd, so no real config or dev credentials leak in. */
@@ -225,8 +227,15 @@ export class CliSandbox {
     });
     let stdout = '';
     let stderr = '';
+    let interrupted = false;
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+      if (options.interruptWhen && !interrupted && options.interruptWhen.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.stdin.end(options.input ?? '');
     return new Promise((resolve, reject) => {
       child.on('error', reject);
