@@ -11,10 +11,10 @@
  */
 import type { DataKey } from '../../src/crypto/data-keys';
 import { OperatorRepository } from '../../src/ops/repository';
-import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases';
+import { DATABASE_KINDS, type DatabaseKind } from '../support/databases';
 import { createSecret, mutate, query, UPDATE_SECRET, updateSecret } from '../support/integration';
 import { dataKeyRows, expectAllReadable, populate, type PopulatedDeveloper } from '../support/key-rotation';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type TestApp, useTestApp, useTestDatabase, withTestApp } from '../support/test-app';
 
 const DESTROY_VERSION = `mutation($input: DestroySecretVersionInput!) { r: destroySecretVersion(input: $input) {
   __typename ... on Error { code message } } }`;
@@ -53,18 +53,8 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
 }
 
 describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: DatabaseKind) => {
-  let db: TestDatabase;
-  let t: TestApp;
-  const start = () => startTestApp(kind, { database: db });
-
-  beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    t = await start();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+  const db = useTestDatabase(kind);
+  const t = useTestApp(kind, () => ({ database: db }));
 
   it('deletes exactly the unreferenced old generations, keeps the newest and referenced ones; dry run, audit, second run, cold cache', async () => {
     // dev0: generations 1 and 2 in use; dev1, dev2: generation 1.
@@ -153,25 +143,26 @@ describe.each(DATABASE_KINDS)('pruning retired data keys on %s', (kind: Database
     expect(await dataKeyRows(t)).toEqual(after);
     expect(await pruneEvents(t)).toHaveLength(2);
 
-    // Restarted on the same database: a cold cache reads every value and writes under the newest key.
-    await t.close();
-    t = await start();
-    await expectAllReadable(t, population);
-    expect(await readVersion(t, dev1.token, 'doomed', 2)).toBe('doomed-v2-value');
-    expect(await readVersion(t, dev3.token, 'lonely', 2)).toBe('lonely-v2-value');
-    expect(t.app.dataKeys.stats.providerCalls).toBeGreaterThanOrEqual(4);
-    await updateSecret(t, dev0.token, { name: 'prune_s1', value: 'after-the-prune' });
-    expect(await readVersion(t, dev0.token, 'prune_s1', 3)).toBe('after-the-prune');
+    // A second app on the same database, as after a restart: a cold cache reads every value and
+    // writes under the newest key.
+    await withTestApp(kind, { database: db }, async (cold) => {
+      await expectAllReadable(cold, population);
+      expect(await readVersion(cold, dev1.token, 'doomed', 2)).toBe('doomed-v2-value');
+      expect(await readVersion(cold, dev3.token, 'lonely', 2)).toBe('lonely-v2-value');
+      expect(cold.app.dataKeys.stats.providerCalls).toBeGreaterThanOrEqual(4);
+      await updateSecret(cold, dev0.token, { name: 'prune_s1', value: 'after-the-prune' });
+      expect(await readVersion(cold, dev0.token, 'prune_s1', 3)).toBe('after-the-prune');
 
-    // Scoped by developer: re-encrypting and pruning dev3 frees its generation 1; dev2 is left alone.
-    await t.app.ops.reencryptSecretVersions({ developerId: dev3.id });
-    const scoped = await t.app.ops.pruneDataKeys({ developerId: dev3.id, actor: ACTOR });
-    expect(scoped).toMatchObject({ developers: 1, total: 1, scanned: 1, pruned: 1, referenced: 0 });
-    const final = await dataKeyRows(t);
-    expect(final.some((k) => k.id === d3g1!.id)).toBe(false);
-    expect(final.some((k) => k.id === d2g1!.id)).toBe(true);
-    expect(await readVersion(t, dev3.token, 'lonely', 2)).toBe('lonely-v2-value');
-    expect(await orphans(t)).toEqual([]);
+      // Scoped by developer: re-encrypting and pruning dev3 frees its generation 1; dev2 is left alone.
+      await cold.app.ops.reencryptSecretVersions({ developerId: dev3.id });
+      const scoped = await cold.app.ops.pruneDataKeys({ developerId: dev3.id, actor: ACTOR });
+      expect(scoped).toMatchObject({ developers: 1, total: 1, scanned: 1, pruned: 1, referenced: 0 });
+      const final = await dataKeyRows(cold);
+      expect(final.some((k) => k.id === d3g1!.id)).toBe(false);
+      expect(final.some((k) => k.id === d2g1!.id)).toBe(true);
+      expect(await readVersion(cold, dev3.token, 'lonely', 2)).toBe('lonely-v2-value');
+      expect(await orphans(cold)).toEqual([]);
+    });
   });
 
   it('a version written under a retired key while the job runs is never orphaned', async () => {
