@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditEventRow, Database } from '../db/database';
+import { insertRows } from '../db/prepared';
 import { tenantContextOf } from '../db/tenant-transaction';
 import { newId } from '../ids';
 import { insertChainHead, moveChainHead } from './chain-heads';
@@ -93,7 +94,7 @@ export async function appendAuditEvents(
   if (from) await moveChainHead(trx, developerId, context.nodeId, from, to);
   else await insertChainHead(trx, developerId, context.nodeId, to);
   for (let i = 0; i < rows.length; i += AUDIT_INSERT_CHUNK) {
-    await trx.insertInto('audit_events').values(rows.slice(i, i + AUDIT_INSERT_CHUNK)).execute();
+    await insertRows(trx, 'audit_events', rows.slice(i, i + AUDIT_INSERT_CHUNK));
   }
   context.head = to;
   context.appended.push(...rows);

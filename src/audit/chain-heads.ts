@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { isMysql } from '../db/dialect';
 import { isUniqueViolation, TransactionConflict } from '../db/errors';
+import { preparedQuery } from '../db/prepared';
 
 /**
  * SQL for audit chain heads: one row per (tenant, writer node) with the sequence number and hash
@@ -22,14 +23,27 @@ export interface StoredChainHead extends ChainHead {
  * of every tenant transaction, see tenant-transaction.ts). SQLite runs one transaction at a time.
  * Undefined when this node has not written for the tenant yet.
  */
-export async function lockChainHead(trx: Kysely<Database>, developerId: string, chainId: string): Promise<ChainHead | undefined> {
-  const row = await trx
+// Compiled once per dialect: these run in every tenant transaction (every audited write).
+const selectHeadForUpdate = preparedQuery((trx: Kysely<Database>, developerId: string, chainId: string) =>
+  trx
     .selectFrom('audit_chains')
     .select(['seq', 'head'])
     .where('developer_id', '=', developerId)
     .where('chain_id', '=', chainId)
-    .$if(isMysql(trx), (q) => q.forUpdate())
-    .executeTakeFirst();
+    .$if(isMysql(trx), (q) => q.forUpdate()),
+);
+
+const updateHead = preparedQuery((trx: Kysely<Database>, developerId: string, chainId: string, fromSeq: number, toSeq: number, toHash: string) =>
+  trx
+    .updateTable('audit_chains')
+    .set({ seq: toSeq, head: toHash })
+    .where('developer_id', '=', developerId)
+    .where('chain_id', '=', chainId)
+    .where('seq', '=', fromSeq),
+);
+
+export async function lockChainHead(trx: Kysely<Database>, developerId: string, chainId: string): Promise<ChainHead | undefined> {
+  const row = (await selectHeadForUpdate(trx, developerId, chainId)).rows[0];
   return row ? { seq: Number(row.seq), hash: row.head } : undefined;
 }
 
@@ -45,15 +59,9 @@ export async function insertChainHead(trx: Kysely<Database>, developerId: string
 }
 
 export async function moveChainHead(trx: Kysely<Database>, developerId: string, chainId: string, from: ChainHead, to: ChainHead): Promise<void> {
-  const result = await trx
-    .updateTable('audit_chains')
-    .set({ seq: to.seq, head: to.hash })
-    .where('developer_id', '=', developerId)
-    .where('chain_id', '=', chainId)
-    .where('seq', '=', from.seq)
-    .executeTakeFirst();
+  const result = await updateHead(trx, developerId, chainId, from.seq, to.seq, to.hash);
   // The head is locked for this transaction, so this only fails if that rule was broken.
-  if (Number(result.numUpdatedRows) !== 1) throw new TransactionConflict('audit chain head moved under a locked transaction');
+  if (Number(result.numAffectedRows) !== 1) throw new TransactionConflict('audit chain head moved under a locked transaction');
 }
 
 export async function listChainHeads(db: Kysely<Database>, developerId: string): Promise<StoredChainHead[]> {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { isMysql } from '../db/dialect';
-import { prepared } from '../db/prepared';
+import { insertRows, prepared } from '../db/prepared';
 import type { Database, SecretMetadataTable, SecretRow, SecretVersionRow } from '../db/database';
 import { type Metadata, metadataEntryHash } from './validation';
 
@@ -180,12 +180,12 @@ export class SecretRepository {
   async insertNewSecrets(developerId: string, items: ReadonlyArray<{ secret: SecretRow; version: SecretVersionRow; metadata: Metadata }>): Promise<void> {
     for (let i = 0; i < items.length; i += INSERT_CHUNK) {
       const chunk = items.slice(i, i + INSERT_CHUNK);
-      await this.db.insertInto('secrets').values(chunk.map((c) => c.secret)).execute();
-      await this.db.insertInto('secret_versions').values(chunk.map((c) => c.version)).execute();
+      await insertRows(this.db, 'secrets', chunk.map((c) => c.secret));
+      await insertRows(this.db, 'secret_versions', chunk.map((c) => c.version));
     }
     const index = items.flatMap((c) => metadataRows(developerId, c.secret.id, c.metadata));
     for (let i = 0; i < index.length; i += METADATA_CHUNK) {
-      await this.db.insertInto('secret_metadata').values(index.slice(i, i + METADATA_CHUNK)).execute();
+      await insertRows(this.db, 'secret_metadata', index.slice(i, i + METADATA_CHUNK));
     }
   }
 
@@ -282,7 +282,7 @@ export class SecretRepository {
    */
   async insertMetadata(developerId: string, secretId: string, metadata: Metadata): Promise<void> {
     const rows = metadataRows(developerId, secretId, metadata);
-    if (rows.length > 0) await this.db.insertInto('secret_metadata').values(rows).execute();
+    await insertRows(this.db, 'secret_metadata', rows);
   }
 
   /** Erases a secret and everything under it (purge). */
