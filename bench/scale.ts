@@ -184,8 +184,8 @@ async function seedUpTo(
               .insertInto('secret_metadata')
               .values(
                 part.flatMap((p) => [
-                  { secret_id: p.id, developer_id: p.dev.id, meta_key: 'env', entry_hash: metadataEntryHash('env', p.env) },
-                  { secret_id: p.id, developer_id: p.dev.id, meta_key: 'team', entry_hash: metadataEntryHash('team', p.team) },
+                  { secret_id: p.id, developer_id: p.dev.id, meta_key: 'env', secret_name: p.name, entry_hash: metadataEntryHash('env', p.env) },
+                  { secret_id: p.id, developer_id: p.dev.id, meta_key: 'team', secret_name: p.name, entry_hash: metadataEntryHash('team', p.team) },
                 ]),
               )
               .execute();

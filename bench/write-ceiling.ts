@@ -71,7 +71,7 @@ export async function measureWriteCeiling(database: TestDatabase, _kind: Databas
             .execute();
           await trx
             .insertInto('secret_metadata')
-            .values(ids.map((id) => ({ secret_id: id, developer_id: developer.id, meta_key: 'env', entry_hash: metadataEntryHash('env', 'bench') })))
+            .values(ids.map((id, i) => ({ secret_id: id, developer_id: developer.id, meta_key: 'env', secret_name: names[i]!, entry_hash: metadataEntryHash('env', 'bench') })))
             .execute();
           await appendAuditEvents(
             trx,

@@ -106,6 +106,8 @@ export interface SecretMetadataTable {
   secret_id: string;
   developer_id: string;
   meta_key: string;
+  /** The secret's name (immutable), so a filtered list is read in page order from the index. */
+  secret_name: string;
   /** SHA-256 hex of (key, canonical JSON value): exact, typed equality through an index. */
   entry_hash: string;
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { isMysql } from '../db/dialect';
 import { insertRows, prepared } from '../db/prepared';
 import type { Database, SecretMetadataTable, SecretRow, SecretVersionRow } from '../db/database';
@@ -133,21 +133,37 @@ export class SecretRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * A page of secrets in (name, id) order. Filtered by metadata, the page is read from the first
+   * entry's index rows (developer, entry hash, name, id), which are already in page order: a
+   * range scan that stops after `limit` rows, however many of the developer's secrets match.
+   * Further entries are checked per row.
+   */
   list(query: SecretListQuery): Promise<SecretRow[]> {
-    let q = this.db
-      .selectFrom('secrets')
-      .selectAll()
-      .where('developer_id', '=', query.developerId)
-      .where('deleted_at', query.deleted ? 'is not' : 'is', null);
+    return this.listQuery(query).execute();
+  }
+
+  /** The statement list() runs (its query plan is checked by a test). */
+  listQuery(query: SecretListQuery) {
+    const [first, ...more] = Object.entries(query.metadata ?? {}).map(([key, value]) => metadataEntryHash(key, value));
+    const plain = this.db.selectFrom('secrets as s').selectAll('s');
+    let q =
+      first === undefined
+        ? (plain as unknown as ReturnType<typeof byMetadata>)
+        : byMetadata(this.db, query.developerId, first);
+    // The page order's columns: the index's copy of name and id when it drives the read.
+    const name = first === undefined ? sql.ref<string>('s.name') : sql.ref<string>('m.secret_name');
+    const id = first === undefined ? sql.ref<string>('s.id') : sql.ref<string>('m.secret_id');
+    q = q.where('s.developer_id', '=', query.developerId).where('s.deleted_at', query.deleted ? 'is not' : 'is', null);
     // Deleted secrets past their recovery window are gone, even before a purge erases the rows.
-    if (query.deleted) q = q.where('purge_at', '>', query.now);
+    if (query.deleted) q = q.where('s.purge_at', '>', query.now);
     if (query.namePrefix) {
-      // Range instead of LIKE: no escaping of % and _, and it walks the (developer, name) index.
-      q = q.where('name', '>=', query.namePrefix).where('name', '<', query.namePrefix + '\u{10FFFF}');
+      // Range instead of LIKE: no escaping of % and _, and it walks the index in name order.
+      const prefix = query.namePrefix;
+      q = q.where((eb) => eb.and([eb(name, '>=', prefix), eb(name, '<', prefix + '\u{10FFFF}')]));
     }
-    for (const [key, value] of Object.entries(query.metadata ?? {})) {
-      const hash = metadataEntryHash(key, value);
-      q = q.where('id', 'in', (sub) =>
+    for (const hash of more) {
+      q = q.where('s.id', 'in', (sub) =>
         sub
           .selectFrom('secret_metadata')
           .select('secret_id')
@@ -157,15 +173,15 @@ export class SecretRepository {
     }
     if (query.dueAt !== undefined) {
       const now = query.dueAt;
-      q = q.where((eb) => eb.or([eb('rotation_due_at', '<=', now), eb('expires_at', '<=', now)]));
+      q = q.where((eb) => eb.or([eb('s.rotation_due_at', '<=', now), eb('s.expires_at', '<=', now)]));
     }
     const op = query.backwards ? '<' : '>';
     if (query.cursor) {
-      const { name, id } = query.cursor;
-      q = q.where((eb) => eb.or([eb('name', op, name), eb.and([eb('name', '=', name), eb('id', op, id)])]));
+      const cursor = query.cursor;
+      q = q.where((eb) => eb.or([eb(name, op, cursor.name), eb.and([eb(name, '=', cursor.name), eb(id, op, cursor.id)])]));
     }
     const order = query.backwards ? 'desc' : 'asc';
-    return q.orderBy('name', order).orderBy('id', order).limit(query.limit).execute();
+    return q.orderBy(name, order).orderBy(id, order).limit(query.limit);
   }
 
   async insertSecret(row: SecretRow): Promise<void> {
@@ -183,7 +199,7 @@ export class SecretRepository {
       await insertRows(this.db, 'secrets', chunk.map((c) => c.secret));
       await insertRows(this.db, 'secret_versions', chunk.map((c) => c.version));
     }
-    const index = items.flatMap((c) => metadataRows(developerId, c.secret.id, c.metadata));
+    const index = items.flatMap((c) => metadataRows(developerId, c.secret, c.metadata));
     for (let i = 0; i < index.length; i += METADATA_CHUNK) {
       await insertRows(this.db, 'secret_metadata', index.slice(i, i + METADATA_CHUNK));
     }
@@ -270,9 +286,9 @@ export class SecretRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async replaceMetadata(developerId: string, secretId: string, metadata: Metadata): Promise<void> {
-    await this.db.deleteFrom('secret_metadata').where('developer_id', '=', developerId).where('secret_id', '=', secretId).execute();
-    await this.insertMetadata(developerId, secretId, metadata);
+  async replaceMetadata(developerId: string, secret: { id: string; name: string }, metadata: Metadata): Promise<void> {
+    await this.db.deleteFrom('secret_metadata').where('developer_id', '=', developerId).where('secret_id', '=', secret.id).execute();
+    await this.insertMetadata(developerId, secret, metadata);
   }
 
   /**
@@ -280,8 +296,8 @@ export class SecretRepository {
    * round trip, and on MySQL that DELETE's next-key locks on the shared index made creates of
    * different tenants deadlock each other.
    */
-  async insertMetadata(developerId: string, secretId: string, metadata: Metadata): Promise<void> {
-    const rows = metadataRows(developerId, secretId, metadata);
+  async insertMetadata(developerId: string, secret: { id: string; name: string }, metadata: Metadata): Promise<void> {
+    const rows = metadataRows(developerId, secret, metadata);
     await insertRows(this.db, 'secret_metadata', rows);
   }
 
@@ -328,11 +344,22 @@ const INSERT_CHUNK = 200;
 /** Metadata index rows per insert (4 columns each). */
 const METADATA_CHUNK = 1000;
 
-function metadataRows(developerId: string, secretId: string, metadata: Metadata): SecretMetadataTable[] {
+function metadataRows(developerId: string, secret: { id: string; name: string }, metadata: Metadata): SecretMetadataTable[] {
   return Object.entries(metadata).map(([key, value]) => ({
-    secret_id: secretId,
+    secret_id: secret.id,
     developer_id: developerId,
     meta_key: key,
+    secret_name: secret.name,
     entry_hash: metadataEntryHash(key, value),
   }));
+}
+
+/** The secrets matching one metadata entry, read through its index rows (joined to the secret). */
+function byMetadata(db: Kysely<Database>, developerId: string, entryHash: string) {
+  return db
+    .selectFrom('secret_metadata as m')
+    .innerJoin('secrets as s', 's.id', 'm.secret_id')
+    .selectAll('s')
+    .where('m.developer_id', '=', developerId)
+    .where('m.entry_hash', '=', entryHash);
 }

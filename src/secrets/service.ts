@@ -264,7 +264,7 @@ export class SecretService {
         if (allowedHosts !== undefined) changes.allowed_hosts = allowedHostsColumn(allowedHosts);
         await repo.updateSecret(actor.developerId, current.id, changes);
         if (plaintext && dataKey) await this.insertVersion(repo, actor, dataKey, current.id, version, plaintext, now);
-        if (metadata !== undefined) await repo.replaceMetadata(actor.developerId, current.id, metadata);
+        if (metadata !== undefined) await repo.replaceMetadata(actor.developerId, current, metadata);
         await this.audit(trx, actor, now, { action: 'secret.update', secretName: name, version, detail: { fields } });
         return changes;
       });
