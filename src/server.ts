@@ -3,7 +3,6 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
-import { createApp } from './app';
 import { type Config, loadConfig } from './config';
 import { CONSOLE_PATH, defaultConsoleDir, loadConsoleSite } from './console/static-site';
 import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
@@ -56,6 +55,10 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const config = configOrThrow(options.env ?? process.env);
+  // Loaded only once the settings check out: the app's module graph (GraphQL, drivers, key
+  // provider SDKs) costs most of a start's CPU, and a misconfigured start should say so at once.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createApp } = require('./app') as typeof import('./app');
   const logger = options.logger ?? createLogger(config.logLevel);
   const dev = !config.production;
   let sink: AuditSink | undefined;

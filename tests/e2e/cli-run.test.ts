@@ -102,7 +102,7 @@ describe('locksmith run', () => {
     const script = `process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(42); });
       console.log('ready ' + (process.env.API_KEY === ${JSON.stringify(API_KEY)})); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'locksmith.js'), 'run', '--secret', 'api_key=API_KEY', '--', process.execPath, '-e', script], {
-      env: { PATH: process.env.PATH ?? '', HOME: cli.home, LOCKSMITH_CLI_FROM_SOURCE: '1', LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.apiKey },
+      env: { PATH: process.env.PATH ?? '', HOME: cli.home, LOCKSMITH_URL: server.url, LOCKSMITH_TOKEN: server.credentials.apiKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -10,13 +10,16 @@ import { type ServerProcess, startServerProcess } from '../support/processes';
 
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core) against a real
- * server process: every feature a person uses, screenshots under test-output/, axe-core for
- * accessibility, and a record of every request to prove nothing loads from outside the server.
+ * server process: every feature a person uses, axe-core for accessibility, and a record of every
+ * request to prove nothing loads from outside the server. With LOCKSMITH_TEST_SCREENSHOTS=1 it
+ * also saves a screenshot of each step under test-output/console/ (readme.png is the README's);
+ * off by default, as full-page captures cost a browser much CPU and nobody reads them in CI.
  */
 
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM = process.env.LOCKSMITH_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT_DIR = join(ROOT, 'test-output', 'console');
+const SCREENSHOTS = process.env.LOCKSMITH_TEST_SCREENSHOTS === '1';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`console browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
@@ -27,6 +30,15 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const VALUE_1 = 'sk-console-first-value-7f3a9c';
 const VALUE_2 = 'sk-console-second-value-c81e2d';
 const MAX_JS_GZIP_BYTES = 300 * 1024;
+
+/** A full-page capture of `page` as test-output/console/<name>.png, when screenshots are on. */
+async function screenshot(page: Page, name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  await page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), ...(clip ? { clip } : { fullPage: true }) });
+}
+
+let axeSource: string | undefined;
 
 describe('web console bundle', () => {
   beforeAll(() => ensureConsoleBuilt({ quiet: true }), 120_000);
@@ -102,15 +114,14 @@ describe('web console in production', () => {
     return { status: response.status, body: (await response.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> } };
   };
 
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
 
   /** axe-core in the page; returns serious and critical violations (empty is the pass). */
   const seriousViolations = async () => {
-    const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-    // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-    await page.evaluate(axeSource);
+    axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    // Evaluated through the DevTools protocol, which the page's CSP does not govern; once per
+    // document (the console navigates without reloading, so it stays loaded).
+    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
     const results = (await page.evaluate(() =>
       (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<unknown> } }).axe.run(document, {
         runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
@@ -135,7 +146,6 @@ describe('web console in production', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt({ quiet: true });
-    mkdirSync(OUTPUT_DIR, { recursive: true });
     api = await startFakeHttp();
     dataDir = mkdtempSync(join(tmpdir(), 'locksmith-console-'));
     server = await startServerProcess({ dataDir, env: { LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8' } });
@@ -327,7 +337,7 @@ describe('web console in production', () => {
     await go('Secrets', 'Secrets');
     await page.locator('table.secrets-list').getByRole('link', { name: 'openai_api_key' }).waitFor();
     // The picture in the README (docs/console.png is a copy of this one).
-    await page.screenshot({ path: join(OUTPUT_DIR, 'readme.png'), clip: { x: 0, y: 0, width: 1280, height: 440 } });
+    await screenshot(page, 'readme', { x: 0, y: 0, width: 1280, height: 440 });
   });
 
   it('creates an API key (token shown once), shows refused scopes as a banner, revokes the key', async () => {
@@ -521,7 +531,6 @@ describe('web console in production', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt({ quiet: true });
-    mkdirSync(OUTPUT_DIR, { recursive: true });
     issuer = await startFakeIssuer('locksmith');
     backend = await startKeyProviderBackend('aws-kms', { timeoutMs: 300, maxAttempts: 1 });
     dataDir = mkdtempSync(join(tmpdir(), 'locksmith-console-jwt-'));
@@ -615,7 +624,7 @@ describe('web console in production', () => {
     await page.locator('.banners [data-banner="expired"]').waitFor();
     await expectText(page.locator('.banners [data-banner="expired"]'), /expired/);
     expect(await page.content()).not.toContain(EXPIRED_VALUE);
-    await page.screenshot({ path: join(OUTPUT_DIR, '16-expired.png'), fullPage: true });
+    await screenshot(page, '16-expired');
   });
 
   it('warns when the key provider is unreachable', async () => {
@@ -625,7 +634,7 @@ describe('web console in production', () => {
       const banner = page.locator('[data-banner="outage"]');
       await banner.waitFor();
       await expectText(banner, /key service is unreachable/);
-      await page.screenshot({ path: join(OUTPUT_DIR, '17-outage.png'), fullPage: true });
+      await screenshot(page, '17-outage');
     } finally {
       await backend.start();
     }

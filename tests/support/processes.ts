@@ -10,22 +10,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { BUILT_SERVER, useBuiltDist } from './built-server';
 
 export const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'locksmith.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { isFresh } = require('../../scripts/build-state') as { isFresh(): boolean };
-
 /**
- * The compiled server (what `npm start` runs) when dist/ matches the sources, as the CLI's bin
- * decides too; `npm test` builds dist/ as it starts, and a compiled start costs a fraction of
- * the CPU of compiling every source through tsx. Else the source, with tsx as a require hook
- * (not its CLI, which puts a second node in between that signals would have to cross). Either
- * way one process: the child's pid is the server's.
+ * Every server and CLI these helpers start is the compiled one, what `npm start` and an installed
+ * package run: a file that imports this builds dist/ first when it is stale (or waits for the
+ * build `npm test` has under way), in a beforeAll hook of its own with the time a cold build
+ * needs. Compiled starts also cost a fraction of the CPU of compiling every source through tsx.
  */
-function serverArgs(): string[] {
-  return isFresh() ? [join(ROOT, 'dist', 'src', 'server.js')] : ['--require', 'tsx/cjs', join(ROOT, 'src', 'server.ts')];
-}
+useBuiltDist();
 // A guard against a hung start, not a measure: a loaded 2-core machine may take many seconds.
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -108,7 +103,7 @@ if (typeof afterAll === 'function') {
 export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'locksmith-e2e-server-'));
-  const child = spawn(process.execPath, serverArgs(), { cwd: ROOT, env: serverEnv(dataDir, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BUILT_SERVER], { cwd: ROOT, env: serverEnv(dataDir, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk) => (out += String(chunk)));
   child.stderr.on('data', (chunk) => (out += String(chunk)));
@@ -187,7 +182,7 @@ export function freePort(): Promise<number> {
 
 /** The server run to completion (start-up refusals): its exit status and output. */
 export function runServerToExit(dataDir: string, env: Record<string, string>): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, serverArgs(), { cwd: ROOT, env: serverEnv(dataDir, env), encoding: 'utf8', timeout: START_TIMEOUT_MS });
+  return spawnSync(process.execPath, [BUILT_SERVER], { cwd: ROOT, env: serverEnv(dataDir, env), encoding: 'utf8', timeout: START_TIMEOUT_MS });
 }
 
 export interface CliResult {
@@ -218,8 +213,6 @@ export class CliSandbox {
       env: {
         ...baseEnv(this.home),
         XDG_CONFIG_HOME: this.xdgConfigHome,
-        // Test the source, not a dist/ a previous `npm run build` may have left behind.
-        LOCKSMITH_CLI_FROM_SOURCE: '1',
         ...this.defaults,
         ...options.env,
       },
