@@ -4,39 +4,27 @@
  * own create, never the others of its batch.
  */
 import type { RootOperationNode } from 'kysely';
-import type { SecretService } from '../../src/secrets/service';
 import { DATABASE_KINDS } from '../support/databases';
 import { createSecret, TestClock } from '../support/integration';
-import { startTestApp, type TestApp } from '../support/test-app';
-import { watchedSecretService, type WatchedService } from '../support/watched-service';
+import { useDeveloper, useStarted, useTestApp } from '../support/test-app';
+import { watchedSecretService } from '../support/watched-service';
 
 describe.each(DATABASE_KINDS)('create batching on %s', (kind) => {
   const clock = new TestClock();
-  let t: TestApp;
-  let dev: { id: string; token: string };
-  let watched: WatchedService;
-  let nodes: RootOperationNode[];
-  let service: SecretService;
-
+  const t = useTestApp(kind, { clock });
+  const dev = useDeveloper(t, 'create batching');
   beforeAll(async () => {
-    t = await startTestApp(kind, { clock });
-    dev = await t.createDeveloper('create batching');
     await createSecret(t, dev.token, { name: 'already_here', value: 'first-value' });
-    watched = watchedSecretService(t, clock);
-    ({ nodes, service } = watched);
   });
-  afterAll(async () => {
-    await watched?.close();
-    await t?.close();
-  });
+  const watched = useStarted(async () => watchedSecretService(t, clock));
 
   const actor = (requestId: string) => ({ developerId: dev.id, actorId: 'create-batching-test', requestId });
-  const secretInserts = () => nodes.filter((n) => n.kind === 'InsertQueryNode' && JSON.stringify(n).includes('"secrets"')).length;
+  const secretInserts = () => watched.nodes.filter((n) => n.kind === 'InsertQueryNode' && JSON.stringify(n).includes('"secrets"')).length;
 
   it('writes concurrent creates of a tenant in shared transactions', async () => {
-    nodes.length = 0;
+    watched.nodes.length = 0;
     const names = Array.from({ length: 10 }, (_, i) => `batched_${i}`);
-    const created = await Promise.all(names.map((name, i) => service.create(actor(`c-${i}`), { name, value: `value-${i}`, metadata: { env: 'prod', i } })));
+    const created = await Promise.all(names.map((name, i) => watched.service.create(actor(`c-${i}`), { name, value: `value-${i}`, metadata: { env: 'prod', i } })));
     expect(created.map((s) => s.name)).toEqual(names);
     // The first create commits alone; the nine that arrive during its commit share the next.
     expect(secretInserts()).toBeLessThanOrEqual(2);
@@ -50,7 +38,7 @@ describe.each(DATABASE_KINDS)('create batching on %s', (kind) => {
 
   it('fails only the creates whose name is taken, by a live secret or by another create of the batch', async () => {
     const inputs = ['fresh_a', 'already_here', 'fresh_b', 'twice', 'twice', 'fresh_c'];
-    const results = await Promise.allSettled(inputs.map((name, i) => service.create(actor(`d-${i}`), { name, value: `v-${name}-${i}` })));
+    const results = await Promise.allSettled(inputs.map((name, i) => watched.service.create(actor(`d-${i}`), { name, value: `v-${name}-${i}` })));
     const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code));
     expect(codes.filter((c) => c === 'NAME_TAKEN')).toHaveLength(2);
     expect(codes[1]).toBe('NAME_TAKEN');

@@ -5,57 +5,45 @@
  * (and none for secrets revealed within the last second).
  */
 import type { RootOperationNode } from 'kysely';
-import type { SecretService } from '../../src/secrets/service';
 import { DATABASE_KINDS } from '../support/databases';
 import { createSecret, TestClock, updateSecret } from '../support/integration';
-import { startTestApp, type TestApp } from '../support/test-app';
-import { watchedSecretService, type WatchedService } from '../support/watched-service';
+import { useDeveloper, useStarted, useTestApp } from '../support/test-app';
+import { watchedSecretService } from '../support/watched-service';
 
 describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
   const clock = new TestClock();
-  let t: TestApp;
-  let dev: { id: string; token: string };
-  let watched: WatchedService;
-  let nodes: RootOperationNode[];
-  let service: SecretService;
-
+  const t = useTestApp(kind, { clock });
+  const dev = useDeveloper(t, 'reveal path');
   beforeAll(async () => {
-    t = await startTestApp(kind, { clock });
-    dev = await t.createDeveloper('reveal path');
     for (const name of ['one', 'two', 'three']) await createSecret(t, dev.token, { name, value: `value-of-${name}` });
     await updateSecret(t, dev.token, { name: 'one', value: 'value-of-one-v2' });
-    watched = watchedSecretService(t, clock);
-    ({ nodes, service } = watched);
   });
-  afterAll(async () => {
-    await watched?.close();
-    await t?.close();
-  });
+  const watched = useStarted(async () => watchedSecretService(t, clock));
 
   const actor = (requestId = 'r1') => ({ developerId: dev.id, actorId: 'reveal-path-test', requestId });
   const touches = (table: string) => (n: RootOperationNode) => JSON.stringify(n).includes(`"${table}"`);
 
   it('reads the secret and its current sealed value in one query', async () => {
-    nodes.length = 0;
-    const secret = (await service.get(actor(), 'one'))!;
-    expect(nodes).toHaveLength(1);
-    expect(nodes.filter(touches('secret_versions'))).toHaveLength(1);
-    expect(await service.reveal(actor(), secret)).toBe('value-of-one-v2');
+    watched.nodes.length = 0;
+    const secret = (await watched.service.get(actor(), 'one'))!;
+    expect(watched.nodes).toHaveLength(1);
+    expect(watched.nodes.filter(touches('secret_versions'))).toHaveLength(1);
+    expect(await watched.service.reveal(actor(), secret)).toBe('value-of-one-v2');
     // The reveal itself read nothing more: every statement after the lookup is the audit commit's.
-    expect(nodes.slice(1).filter((n) => n.kind === 'SelectQueryNode' && touches('secret_versions')(n))).toHaveLength(0);
+    expect(watched.nodes.slice(1).filter((n) => n.kind === 'SelectQueryNode' && touches('secret_versions')(n))).toHaveLength(0);
     // An older version is still read on demand.
-    nodes.length = 0;
-    expect(await service.reveal(actor(), secret, 1)).toBe('value-of-one');
-    expect(nodes.filter((n) => n.kind === 'SelectQueryNode' && touches('secret_versions')(n))).toHaveLength(1);
+    watched.nodes.length = 0;
+    expect(await watched.service.reveal(actor(), secret, 1)).toBe('value-of-one');
+    expect(watched.nodes.filter((n) => n.kind === 'SelectQueryNode' && touches('secret_versions')(n))).toHaveLength(1);
   });
 
   it('commits concurrent reveals of a tenant together: one batch, one update of last_revealed_at', async () => {
-    const secrets = await Promise.all(['one', 'two', 'three'].map((n) => service.get(actor(), n)));
-    nodes.length = 0;
-    const values = await Promise.all(Array.from({ length: 12 }, (_, i) => service.reveal(actor(`batch-${i}`), secrets[i % 3]!)));
+    const secrets = await Promise.all(['one', 'two', 'three'].map((n) => watched.service.get(actor(), n)));
+    watched.nodes.length = 0;
+    const values = await Promise.all(Array.from({ length: 12 }, (_, i) => watched.service.reveal(actor(`batch-${i}`), secrets[i % 3]!)));
     expect(values.slice(0, 3)).toEqual(['value-of-one-v2', 'value-of-two', 'value-of-three']);
-    const updates = nodes.filter((n) => n.kind === 'UpdateQueryNode' && touches('secrets')(n) && JSON.stringify(n).includes('last_revealed_at'));
-    const inserts = nodes.filter((n) => n.kind === 'InsertQueryNode' && touches('audit_events')(n));
+    const updates = watched.nodes.filter((n) => n.kind === 'UpdateQueryNode' && touches('secrets')(n) && JSON.stringify(n).includes('last_revealed_at'));
+    const inserts = watched.nodes.filter((n) => n.kind === 'InsertQueryNode' && touches('audit_events')(n));
     // The first reveal commits at once, and so may the second (a tenant has two commit slots);
     // the ten or more that arrive during those commits share the next.
     expect(inserts.length).toBeLessThanOrEqual(3);
@@ -67,19 +55,19 @@ describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
 
   it('rewrites last_revealed_at at most once a second per secret; every reveal is still audited', async () => {
     const lastRevealedUpdates = () =>
-      nodes.filter((n) => n.kind === 'UpdateQueryNode' && touches('secrets')(n) && JSON.stringify(n).includes('last_revealed_at')).length;
+      watched.nodes.filter((n) => n.kind === 'UpdateQueryNode' && touches('secrets')(n) && JSON.stringify(n).includes('last_revealed_at')).length;
     clock.advance(1000);
-    const first = (await service.get(actor(), 'two'))!;
-    nodes.length = 0;
-    await service.reveal(actor('coalesce-1'), first);
+    const first = (await watched.service.get(actor(), 'two'))!;
+    watched.nodes.length = 0;
+    await watched.service.reveal(actor('coalesce-1'), first);
     expect(lastRevealedUpdates()).toBe(1);
-    const again = (await service.get(actor(), 'two'))!;
+    const again = (await watched.service.get(actor(), 'two'))!;
     expect(again.lastRevealedAt?.getTime()).toBe(clock.now());
-    nodes.length = 0;
-    await service.reveal(actor('coalesce-2'), again);
+    watched.nodes.length = 0;
+    await watched.service.reveal(actor('coalesce-2'), again);
     expect(lastRevealedUpdates()).toBe(0);
     clock.advance(1000);
-    await service.reveal(actor('coalesce-3'), (await service.get(actor(), 'two'))!);
+    await watched.service.reveal(actor('coalesce-3'), (await watched.service.get(actor(), 'two'))!);
     expect(lastRevealedUpdates()).toBe(1);
     const { body } = await t.graphql(dev.token, '{ auditEvents(first: 100, filter: { actions: ["secret.reveal"] }) { edges { node { requestId } } } }');
     const ids = body.data.auditEvents.edges.map((e: { node: { requestId: string } }) => e.node.requestId);
