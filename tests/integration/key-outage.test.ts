@@ -11,6 +11,7 @@ import { DATABASE_KINDS, type DatabaseKind } from '../support/databases';
 import { CREATE_SECRET, createSecret, leaksIn, mutate, query, reveal, updateSecret, useRecordedApp } from '../support/integration';
 import { REMOTE_KEY_PROVIDER_KINDS } from '../support/key-provider-backends';
 import { ROTATE_DATA_KEY } from '../support/key-rotation';
+import { step } from '../support/steps';
 import { useDeveloper } from '../support/test-app';
 
 const cases = DATABASE_KINDS.flatMap((db) => REMOTE_KEY_PROVIDER_KINDS.map((p) => [db, p] as const));
@@ -41,6 +42,11 @@ describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, p
   beforeAll(async () => {
     for (let i = 0; i < 5; i++) await createSecret(t, a.token, { name: `cached_${i}`, value: `cached-value-${i}-abcdef` });
   });
+  // Writes of the outage that the recovery test reads back: it awaits them too, so it can run alone.
+  const writtenDuringOutage = step(async () => {
+    await updateSecret(t, a.token, { name: 'cached_0', value: 'cached-value-0-updated' });
+    await createSecret(t, a.token, { name: 'cached_new', value: 'written-during-the-outage' });
+  });
 
   it('is ready while the provider answers', async () => {
     expect(await readyz()).toEqual({ status: 200, body: { status: 'ok', checks: { database: 'ok', keyProvider: 'ok' } } });
@@ -58,8 +64,7 @@ describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, p
     });
 
     it('writes under a cached data key keep working', async () => {
-      await updateSecret(t, a.token, { name: 'cached_0', value: 'cached-value-0-updated' });
-      await createSecret(t, a.token, { name: 'cached_new', value: 'written-during-the-outage' });
+      await writtenDuringOutage();
       expect(await reveal(t, a.token, 'cached_new')).toBe('written-during-the-outage');
     });
 
@@ -98,6 +103,7 @@ describe.each(cases)('key provider outage on %s over %s', (kind: DatabaseKind, p
     });
 
     it('recovers without a restart: ready, reads, first writes and rotations work', async () => {
+      await writtenDuringOutage();
       expect((await readyz()).status).toBe(200);
       expect(await reveal(t, a.token, 'cached_1')).toBe('cached-value-1-abcdef');
       await createSecret(t, b.token, { name: 'needs_a_key', value: 'value-after-recovery' });

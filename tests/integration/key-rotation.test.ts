@@ -18,6 +18,7 @@ import { DATABASE_KINDS, type DatabaseKind } from '../support/databases';
 import { createApiKey, createSecret, mutate, query, updateSecret } from '../support/integration';
 import { startKeyProviderBackend, TEST_KEY_PROVIDER_KINDS, type TestKeyProviderKind } from '../support/key-provider-backends';
 import { ciphertexts, dataKeyRows, expectAllReadable, populate, ROTATE_DATA_KEY } from '../support/key-rotation';
+import { step } from '../support/steps';
 import { type TestApp, useStarted, useTestApp, useTestDatabase, withTestApp } from '../support/test-app';
 
 const DESTROY_VERSION = `mutation($input: DestroySecretVersionInput!) { r: destroySecretVersion(input: $input) {
@@ -113,7 +114,8 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
     });
   });
 
-  it('moves every data key under the newest root key, resumably and idempotently, without touching a value', async () => {
+  // The next test stands on this one's work: it awaits the step, which runs once (tests/support/steps.ts).
+  const rotatedAndRewrapped = step(async () => {
     const oldRef = root.currentKeyRef();
     await root.rotateRootKey();
     expect(root.currentKeyRef()).not.toBe(oldRef);
@@ -162,7 +164,10 @@ describe.each(rewrapCases)('rewrap after a root key rotation on %s over %s', (ki
     });
   });
 
+  it('moves every data key under the newest root key, resumably and idempotently, without touching a value', () => rotatedAndRewrapped());
+
   it('with the old root key retired, every value still reads (from a cold cache)', async () => {
+    await rotatedAndRewrapped();
     await root.retireOldRootKeys();
     await withApp(async (t) => {
       const checked = await expectAllReadable(t, [...population, ...late]);
@@ -188,7 +193,8 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
     });
   });
 
-  it('local -> aws-kms: rewrap --to aws-kms with local as a previous provider', async () => {
+  // Each move is a step the later tests stand on: they await it, and it runs once (tests/support/steps.ts).
+  const movedToKms = step(async () => {
     await withApp({ ...local, ...kms.env, LOCKSMITH_KEY_PROVIDER: 'aws-kms', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'local' }, async (t) => {
       expect(t.app.providers.names).toEqual(['aws-kms', 'local']);
       await expectAllReadable(t, everyone);
@@ -207,14 +213,18 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
     });
   });
 
+  it('local -> aws-kms: rewrap --to aws-kms with local as a previous provider', () => movedToKms());
+
   it('an app with only aws-kms (no local keys at all) reads every value', async () => {
+    await movedToKms();
     await withApp({ ...kms.env }, async (t) => {
       expect(t.app.providers.names).toEqual(['aws-kms']);
       await expectAllReadable(t, everyone);
     });
   });
 
-  it('aws-kms -> vault-transit: the configured primary, with aws-kms as previous, then a plain rewrap', async () => {
+  const movedToVault = step(async () => {
+    await movedToKms();
     await withApp({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' }, async (t) => {
       everyone.push(...(await populate(t, 'vaultera', 1, 2)));
       const [dev] = everyone;
@@ -231,7 +241,10 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
     });
   });
 
+  it('aws-kms -> vault-transit: the configured primary, with aws-kms as previous, then a plain rewrap', () => movedToVault());
+
   it('with KMS gone, an app with only vault-transit reads every value', async () => {
+    await movedToVault();
     await kms.stop();
     try {
       await withApp({ ...vault.env }, async (t) => {
@@ -244,6 +257,7 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
   });
 
   it('a data key under a provider that is not configured fails the rewrap with a clear message, changing nothing', async () => {
+    await movedToVault();
     await withApp({ ...local, LOCKSMITH_KEY_PROVIDER: 'local' }, async (t) => {
       const before = await dataKeyRows(t);
       const error = await t.app.ops.rewrapDataKeys().catch((e: unknown) => e as Error);
@@ -253,6 +267,7 @@ describe.each(DATABASE_KINDS)('moving providers local -> aws-kms -> vault-transi
   });
 
   it('a target that cannot be reached fails before any row changes', async () => {
+    await movedToVault();
     const target = await loadKeyProvider('aws-kms', { env: { ...kms.env, LOCKSMITH_KMS_TIMEOUT_MS: '200', LOCKSMITH_KMS_MAX_ATTEMPTS: '1' }, dataDir: db.dataDir, production: false });
     try {
       await withApp({ ...vault.env }, async (t) => {

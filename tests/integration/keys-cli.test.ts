@@ -10,6 +10,7 @@ import { leaksIn } from '../support/integration';
 import { startKeyProviderBackend } from '../support/key-provider-backends';
 import { dataKeyRows, expectAllReadable, populate, type PopulatedDeveloper } from '../support/key-rotation';
 import { CliSandbox, type CliOptions, type CliResult } from '../support/processes';
+import { step } from '../support/steps';
 import { type TestApp, useStarted, useTestDatabase, withTestApp } from '../support/test-app';
 
 const K1 = `mk-one:${randomBytes(32).toString('base64')}`;
@@ -67,8 +68,35 @@ describe('locksmith keys (CLI, SQLite)', () => {
     });
   });
 
+  // The operator's story, one step per test: each test awaits the steps before its own, so it
+  // can run alone, and a whole run does each step once.
+  const rewrapToK2 = step(() => locksmith(['keys', 'rewrap', '--batch', '2'], server({ LOCKSMITH_MASTER_KEYS: `${K1},${K2}` })));
+  const rotateAndReencrypt = step(async () => {
+    await rewrapToK2();
+    const rotate = await locksmith(['keys', 'rotate', '--all'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
+    const reencrypt = await locksmith(['keys', 'reencrypt', '--batch', '5'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
+    return { rotate, reencrypt };
+  });
+  const moveToKms = step(async () => {
+    await rotateAndReencrypt();
+    return locksmith(['keys', 'rewrap', '--to', 'aws-kms'], server({ LOCKSMITH_MASTER_KEYS: K2, ...kms.env, LOCKSMITH_KEY_PROVIDER: 'local' }));
+  });
+  /** Interrupted by a Ctrl-C after the first row, then run again. */
+  const moveToVault = step(async () => {
+    await moveToKms();
+    vault.setLatency(100); // every Vault call slow, so the run is still going when interrupted
+    const env = server({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' });
+    try {
+      const interrupted = await locksmith(['keys', 'rewrap', '--batch', '2'], env, { interruptWhen: /keys rewrap: 1\/7/ });
+      const rest = await locksmith(['keys', 'rewrap', '--json'], env);
+      return { interrupted, rest };
+    } finally {
+      vault.setLatency(0);
+    }
+  });
+
   it('keys rewrap: every data key under the new master key, progress on stderr, summary on stdout', async () => {
-    const r = await locksmith(['keys', 'rewrap', '--batch', '2'], server({ LOCKSMITH_MASTER_KEYS: `${K1},${K2}` }));
+    const r = await rewrapToK2();
     expect(r.stderr).toMatch(/keys rewrap: \d+\/4 \(\d+%\)/);
     expect(r.stderr).toMatch(/keys rewrap: 4\/4 \(100%\) rewrapped 4, current 0/);
     expect(r).toMatchObject({ code: 0 });
@@ -84,13 +112,14 @@ describe('locksmith keys (CLI, SQLite)', () => {
   });
 
   it('keys rewrap again does nothing (--json)', async () => {
+    await rewrapToK2();
     const r = await locksmith(['keys', 'rewrap', '--json'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ provider: 'local', total: 4, scanned: 4, rewrapped: 0, current: 4, failed: 0, aborted: false });
   });
 
   it('keys rotate --all, then keys reencrypt: every version under the newest data key, audited', async () => {
-    const rotate = await locksmith(['keys', 'rotate', '--all'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
+    const { rotate, reencrypt } = await rotateAndReencrypt();
     expect(rotate.code).toBe(0);
     expect(rotate.stdout).toMatch(/^rotated\s+3$/m);
     // Progress lines say something new each time, and the last one is the end state.
@@ -98,7 +127,6 @@ describe('locksmith keys (CLI, SQLite)', () => {
     expect(new Set(lines).size).toBe(lines.length);
     expect(lines.at(-1)).toBe('keys rotate: 3/3 (100%) rotated 3, skipped 0');
 
-    const reencrypt = await locksmith(['keys', 'reencrypt', '--batch', '5'], server({ LOCKSMITH_MASTER_KEYS: K2 }));
     expect(reencrypt.stderr).toMatch(/keys reencrypt: 18\/18 \(100%\) re-encrypted 18/);
     expect(reencrypt.code).toBe(0);
     expect(reencrypt.stdout).toMatch(/^re-encrypted\s+18$/m);
@@ -117,7 +145,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
   });
 
   it('keys rewrap --to aws-kms moves every data key to KMS; an app with only aws-kms then reads everything', async () => {
-    const r = await locksmith(['keys', 'rewrap', '--to', 'aws-kms'], server({ LOCKSMITH_MASTER_KEYS: K2, ...kms.env, LOCKSMITH_KEY_PROVIDER: 'local' }));
+    const r = await moveToKms();
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^rewrapped\s+7 \(7 from local\)$/m);
     expect(r.stderr).toContain('set LOCKSMITH_KEY_PROVIDER=aws-kms with LOCKSMITH_PREVIOUS_KEY_PROVIDERS=local');
@@ -129,23 +157,17 @@ describe('locksmith keys (CLI, SQLite)', () => {
   });
 
   it('Ctrl-C stops a rewrap between two rows; running it again finishes the move', async () => {
-    vault.setLatency(100); // every Vault call slow, so the run is still going when interrupted
-    const env = server({ ...kms.env, ...vault.env, LOCKSMITH_KEY_PROVIDER: 'vault-transit', LOCKSMITH_PREVIOUS_KEY_PROVIDERS: 'aws-kms' });
-    try {
-      const { stdout, stderr, code } = await locksmith(['keys', 'rewrap', '--batch', '2'], env, { interruptWhen: /keys rewrap: 1\/7/ });
-      expect(stderr).toContain('stopping after the current row');
-      expect(stderr).toContain('interrupted: run the same command again to resume');
-      expect(code).toBe(1);
-      const moved = Number(/^rewrapped\s+(\d+)/m.exec(stdout)?.[1]);
-      expect(moved).toBeGreaterThanOrEqual(1);
-      expect(moved).toBeLessThan(7);
+    const { interrupted, rest } = await moveToVault();
+    const { stdout, stderr, code } = interrupted;
+    expect(stderr).toContain('stopping after the current row');
+    expect(stderr).toContain('interrupted: run the same command again to resume');
+    expect(code).toBe(1);
+    const moved = Number(/^rewrapped\s+(\d+)/m.exec(stdout)?.[1]);
+    expect(moved).toBeGreaterThanOrEqual(1);
+    expect(moved).toBeLessThan(7);
 
-      const rest = await locksmith(['keys', 'rewrap', '--json'], env);
-      expect(rest.code).toBe(0);
-      expect(JSON.parse(rest.stdout)).toMatchObject({ rewrapped: 7 - moved, current: moved, failed: 0, from: { 'aws-kms': 7 - moved } });
-    } finally {
-      vault.setLatency(0);
-    }
+    expect(rest.code).toBe(0);
+    expect(JSON.parse(rest.stdout)).toMatchObject({ rewrapped: 7 - moved, current: moved, failed: 0, from: { 'aws-kms': 7 - moved } });
     await withApp({ ...vault.env }, async (t) => {
       expect([...new Set((await dataKeyRows(t)).map((k) => k.provider))]).toEqual(['vault-transit']);
       await expectAllReadable(t, population);
@@ -170,6 +192,7 @@ describe('locksmith keys (CLI, SQLite)', () => {
   });
 
   it('keys prune --json: deletes the 4 retired data keys the re-encrypt freed, audited; --dry-run first, a second run prunes nothing', async () => {
+    await moveToVault();
     const env = server({ ...vault.env });
     const dry = await locksmith(['keys', 'prune', '--dry-run', '--json'], env);
     expect(dry.code).toBe(0);

@@ -21,6 +21,7 @@ import {
   utf8Length,
 } from '../support/integration';
 import { createMysqlDatabaseWithServerDefaults, openRaw, type RawDb } from '../support/raw-db';
+import { step } from '../support/steps';
 import { useDeveloper, useStarted, useTestDatabase } from '../support/test-app';
 
 const KiB64 = 64 * 1024;
@@ -234,10 +235,14 @@ describe.each(CASE_DATABASES)('names are case-sensitive on %s', (_label, kind, m
   const db = useTestDatabase(kind, makeDatabase);
   const t = useRecordedApp(kind, () => ({ database: db }));
   const dev = useDeveloper(t, 'case dev');
+  // `Key`, then `key`: the second test writes to both, and awaits them so it can run alone.
+  const bothNames = step(async () => {
+    await createSecret(t, dev.token, { name: 'Key', value: 'upper-key-value' });
+    return mutate(t, dev.token, CREATE_SECRET, { name: 'key', value: 'lower-key-value' });
+  });
 
   it('Key and key are two secrets', async () => {
-    await createSecret(t, dev.token, { name: 'Key', value: 'upper-key-value' });
-    const lower = await mutate(t, dev.token, CREATE_SECRET, { name: 'key', value: 'lower-key-value' });
+    const lower = await bothNames();
     expect(lower.__typename).toBe('CreateSecretPayload');
     expect(await reveal(t, dev.token, 'Key')).toBe('upper-key-value');
     expect(await reveal(t, dev.token, 'key')).toBe('lower-key-value');
@@ -248,6 +253,7 @@ describe.each(CASE_DATABASES)('names are case-sensitive on %s', (_label, kind, m
   });
 
   it('writes address exactly one of them', async () => {
+    await bothNames();
     expect(await mutate(t, dev.token, UPDATE_SECRET, { name: 'KEY', value: 'shouting-value' })).toMatchObject({ __typename: 'NotFoundError' });
     await updateSecret(t, dev.token, { name: 'key', value: 'lower-key-value-2' });
     expect(await reveal(t, dev.token, 'Key')).toBe('upper-key-value');
