@@ -162,8 +162,9 @@ steps:
   });
 
   it('limits outbound hosts when LOCKSMITH_TASK_ALLOWED_HOSTS is set', async () => {
-    await withTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_HOSTS: 'api.example.com,*.trusted.example' } }, async (strict) => {
-      const d = await strict.createDeveloper();
+    // A second app on the same data, configured otherwise: no database of its own to create and migrate.
+    await withTestApp(kind, { database: t.db, env: { LOCKSMITH_TASK_ALLOWED_HOSTS: 'api.example.com,*.trusted.example' } }, async (strict) => {
+      const d = await strict.createDeveloper('strict hosts');
       await strict.graphql(d.token, `mutation { createSecret(input: { name: "k", value: "strict-value-123" }) { __typename } }`);
       const task = { tools: [{ name: 't', type: 'api_call', api_call: { method: 'GET', url: `${api.url}/echo/x` } }], steps: [{ kind: 'tool_call', tool: 't', secret_name: 'k' }] };
       const { body } = await strict.graphql(d.token, RUN, { task });
@@ -173,8 +174,8 @@ steps:
   });
 
   it('refuses loopback by default: the network policy is on unless LOCKSMITH_TASK_ALLOWED_NETWORKS lists the range', async () => {
-    await withTestApp(kind, { env: { LOCKSMITH_TASK_ALLOWED_NETWORKS: '' } }, async (closed) => {
-      const d = await closed.createDeveloper();
+    await withTestApp(kind, { database: t.db, env: { LOCKSMITH_TASK_ALLOWED_NETWORKS: '' } }, async (closed) => {
+      const d = await closed.createDeveloper('closed network');
       const port = new URL(api.url).port;
       for (const host of ['127.0.0.1', '2130706433', '[::ffff:127.0.0.1]', 'localhost']) {
         const task = { tools: [{ name: 't', type: 'api_call', api_call: { method: 'GET', url: `http://${host}:${port}/echo/x` } }], steps: [{ kind: 'tool_call', tool: 't' }] };
