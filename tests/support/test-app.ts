@@ -85,7 +85,7 @@ if (typeof afterAll === 'function') {
 }
 
 export async function startTestApp(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
-  const db = options.database ?? (await createTestDatabase(kind));
+  const db = options.database ?? (await createTestDatabase(kind, { migrated: true }));
   const adminToken = `lsa_test_${randomBytes(24).toString('hex')}`;
   const pinned = PROVIDER_CHOICE.some((name) => options.env?.[name] !== undefined);
   const keyBackend = pinned ? undefined : await backendFor(db, options.keyProvider ?? testKeyProvider(), options.keyProviderOptions);
