@@ -5,10 +5,10 @@ import { createDatabase, migrateToLatest } from '../../src/db/connect';
 import { migrations } from '../../src/db/migrations';
 import { TenantTransactions } from '../../src/db/tenant-transaction';
 import { appendAuditEvents } from '../../src/audit/audit-log';
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases';
+import { DATABASE_KINDS } from '../support/databases';
 import { DAY_MS, TestClock } from '../support/integration';
 import { openRaw } from '../support/raw-db';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type TestApp, useTestApp, useTestDatabase, withTestApp } from '../support/test-app';
 
 /**
  * One audit chain per tenant and writer node (docs/audit-chain.md): two apps with different node
@@ -16,17 +16,8 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * records, and every kind of tampering with either chain is found.
  */
 describe.each(DATABASE_KINDS)('audit chains per writer node on %s', (kind) => {
-  let a: TestApp;
-  let b: TestApp;
-
-  beforeAll(async () => {
-    a = await startTestApp(kind, { env: { LOCKSMITH_NODE_ID: 'node-a' } });
-    b = await startTestApp(kind, { database: a.db, env: { LOCKSMITH_NODE_ID: 'node-b' } });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const a = useTestApp(kind, { env: { LOCKSMITH_NODE_ID: 'node-a' } });
+  const b = useTestApp(kind, () => ({ database: a.db, env: { LOCKSMITH_NODE_ID: 'node-b' } }));
 
   const verifyOn = async (t: TestApp, token: string) =>
     (await t.graphql(token, `{ verifyAuditLog { ok checkedEvents checkedChains firstBrokenChain firstBrokenSeq reason } }`)).body.data
@@ -199,11 +190,9 @@ describe.each(DATABASE_KINDS)('audit chains per writer node on %s', (kind) => {
 });
 
 describe.each(DATABASE_KINDS)('audit chain migration on %s', (kind) => {
-  let db: TestDatabase;
-  afterAll(() => db?.drop());
+  const db = useTestDatabase(kind);
 
   it('keeps a log written before per-node chains verifiable, and appends after it on the node chain', async () => {
-    db = await createTestDatabase(kind);
     const conn = createDatabase(db.config);
     const dev = '01900000-0000-7000-8000-00000000d001';
     try {
@@ -243,31 +232,20 @@ describe.each(DATABASE_KINDS)('audit chain migration on %s', (kind) => {
     } finally {
       await conn.destroy();
     }
-    const t = await startTestApp(kind, { database: db, env: { LOCKSMITH_NODE_ID: 'after-migration' } });
-    try {
+    await withTestApp(kind, { database: db, env: { LOCKSMITH_NODE_ID: 'after-migration' } }, async (t) => {
       const key = await t.app.services.apiKeys.create({ developerId: dev, actorId: 'admin', requestId: 'r' }, 'all', { name: 'k' });
       const result = (await t.graphql(key.token, `{ verifyAuditLog { ok checkedEvents checkedChains } }`)).body.data.verifyAuditLog;
       expect(result).toEqual({ ok: true, checkedEvents: 4, checkedChains: 2 });
       const chains = (await t.graphql(key.token, `{ auditEvents(first: 10) { edges { node { chain seq } } } }`)).body.data.auditEvents.edges;
       expect(chains.map((e: any) => `${e.node.chain}:${e.node.seq}`)).toEqual(['after-migration:1', ':3', ':2', ':1']);
-    } finally {
-      await t.close();
-    }
+    });
   });
 });
 
 describe.each(DATABASE_KINDS)('the purge job on two nodes on %s', (kind) => {
   const clock = new TestClock();
-  let a: TestApp;
-  let b: TestApp;
-  beforeAll(async () => {
-    a = await startTestApp(kind, { clock, env: { LOCKSMITH_NODE_ID: 'purge-a' } });
-    b = await startTestApp(kind, { clock, database: a.db, env: { LOCKSMITH_NODE_ID: 'purge-b' } });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const a = useTestApp(kind, { clock, env: { LOCKSMITH_NODE_ID: 'purge-a' } });
+  const b = useTestApp(kind, () => ({ clock, database: a.db, env: { LOCKSMITH_NODE_ID: 'purge-b' } }));
 
   it('purges each expired deletion once, with one record, however many nodes run the job', async () => {
     const dev = await a.createDeveloper('purged');

@@ -6,7 +6,7 @@
  */
 import { DATABASE_KINDS } from '../support/databases';
 import { createApiKey, mutate, REVOKE_API_KEY, TestClock } from '../support/integration';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type TestApp, useDeveloper, useTestApp } from '../support/test-app';
 
 const TTL_MS = 5000;
 const ME = '{ me { id } }';
@@ -15,19 +15,9 @@ describe.each(DATABASE_KINDS)('verified-key cache on %s', (kind) => {
   const start = Date.now();
   const clockA = new TestClock(start);
   const clockB = new TestClock(start);
-  let a: TestApp;
-  let b: TestApp;
-  let dev: { id: string; token: string };
-
-  beforeAll(async () => {
-    a = await startTestApp(kind, { clock: clockA });
-    b = await startTestApp(kind, { database: a.db, clock: clockB });
-    dev = await a.createDeveloper('cache dev');
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const a = useTestApp(kind, { clock: clockA });
+  const b = useTestApp(kind, () => ({ database: a.db, clock: clockB }));
+  const dev = useDeveloper(a, 'cache dev');
 
   const status = async (t: TestApp, token: string) => (await t.graphql(token, ME)).status;
 

@@ -3,7 +3,6 @@
  * a transaction (multi-row inserts, one audit append), and a name that is taken fails only its
  * own create, never the others of its batch.
  */
-import type { RootOperationNode } from 'kysely';
 import { DATABASE_KINDS } from '../support/databases';
 import { createSecret, TestClock } from '../support/integration';
 import { useDeveloper, useStarted, useTestApp } from '../support/test-app';

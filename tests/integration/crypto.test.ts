@@ -12,14 +12,13 @@ import {
   createSecret,
   leaksIn,
   query,
-  type Recorded,
   record,
   reveal,
-  startRecordedApp,
   updateSecret,
+  useRecordedApp,
 } from '../support/integration';
 import { dumpAllRows, sqliteFiles, withRaw } from '../support/raw-db';
-import { startTestApp } from '../support/test-app';
+import { startTestApp, useDeveloper, useTestDatabase } from '../support/test-app';
 
 /** The forms a leaked string could take in a row or a file. */
 function encodings(s: string | Buffer): string[] {
@@ -92,18 +91,10 @@ function expectMaskedFailure(response: { status: number; body: any; headers: Hea
 }
 
 describe.each(DATABASE_KINDS)('encryption at rest on %s', (kind) => {
-  let t: Recorded;
-  let dev: { id: string; token: string };
+  const t = useRecordedApp(kind);
+  const dev = useDeveloper(t, 'crypto dev');
   const canary = `PLAINTEXT-CANARY-${randomBytes(8).toString('hex')}`;
   const canary2 = `ключ-🔑-CANARY-2-${randomBytes(8).toString('hex')}`;
-
-  beforeAll(async () => {
-    t = await startRecordedApp(kind);
-    dev = await t.createDeveloper('crypto dev');
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
 
   it('no value, token or data key appears in any row or database file (while running and after shutdown)', async () => {
     const db = await createTestDatabase(kind);
@@ -248,7 +239,7 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
   const oldKey = `mk-old:${randomBytes(32).toString('base64')}`;
   const newKey = `mk-new:${randomBytes(32).toString('base64')}`;
   const forgedOldKey = `mk-old:${randomBytes(32).toString('base64')}`;
-  let db: TestDatabase;
+  const db = useTestDatabase(kind);
   let d: { id: string; token: string };
   let e: { id: string; token: string };
   const allLogs: string[] = [];
@@ -270,13 +261,6 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
 
   const versionKey = async (developerId: string, name: string, version: number) =>
     (await readCiphertext(db, await secretRowId(db, developerId, name), version)).dataKeyId;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(kind);
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
 
   it('1. with only the old master key, data keys are wrapped by it', async () => {
     const { app, close } = await start(oldKey);

@@ -3,7 +3,7 @@
  * directory (the generated local keyring included). Secrets, versions, metadata, deleted
  * secrets, API keys (with their scopes, revocation and expiry) and values all survive.
  */
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases';
+import { DATABASE_KINDS } from '../support/databases';
 import {
   CREATE_SECRET,
   createApiKey,
@@ -22,7 +22,7 @@ import {
   updateSecret,
 } from '../support/integration';
 import { withRaw } from '../support/raw-db';
-import { startTestApp } from '../support/test-app';
+import { useTestDatabase, withTestApp } from '../support/test-app';
 
 const BIG = '€'.repeat(21845) + 'a'; // 65536 bytes of UTF-8
 
@@ -30,28 +30,23 @@ describe.each(DATABASE_KINDS)('restart durability on %s', (kind) => {
   const clock = new TestClock();
   const sensitive = new Set<string>();
   const allLogs: string[] = [];
-  let db: TestDatabase;
+  const db = useTestDatabase(kind);
   let dev: { id: string; token: string };
   let reader: { id: string; token: string };
   let revoked: { id: string; token: string };
   let expiring: { id: string; token: string };
 
-  async function withApp(fn: (t: Recorded) => Promise<void>) {
-    const t = record(await startTestApp(kind, { database: db, clock }), sensitive);
-    try {
-      await fn(t);
-    } finally {
-      allLogs.push(...t.logs);
-      await t.close();
-    }
+  /** An app on the data, as after a restart; its log lines are kept for the leak check at the end. */
+  function withApp(fn: (t: Recorded) => Promise<void>) {
+    return withTestApp(kind, { database: db, clock }, async (app) => {
+      const t = record(app, sensitive);
+      try {
+        await fn(t);
+      } finally {
+        allLogs.push(...t.logs);
+      }
+    });
   }
-
-  beforeAll(async () => {
-    db = await createTestDatabase(kind);
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
 
   it('first run: writes secrets, versions, metadata, a deleted secret and API keys', async () => {
     await withApp(async (t) => {

@@ -21,7 +21,6 @@ import {
   ROLLBACK_SECRET,
   TestClock,
   unknownGlobalIdLike,
-  UPDATE_SECRET,
   updateSecret,
   useRecordedApp,
 } from '../support/integration';

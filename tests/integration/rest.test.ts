@@ -1,25 +1,19 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { DATABASE_KINDS } from '../support/databases';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useDeveloper, useTestApp } from '../support/test-app';
 
 describe.each(DATABASE_KINDS)('REST /api on %s', (kind) => {
-  let t: TestApp;
-  let token: string;
+  const t = useTestApp(kind);
+  const dev = useDeveloper(t);
   const call = (path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) =>
     t.app.yoga.fetch(`http://locksmith.test${path}`, {
       method: init.method ?? 'GET',
       headers: {
         'content-type': 'application/json',
-        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? token}` }),
+        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? dev.token}` }),
       },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
-
-  beforeAll(async () => {
-    t = await startTestApp(kind);
-    token = (await t.createDeveloper()).token;
-  });
-  afterAll(() => t?.close());
 
   it('serves an OpenAPI 3 document describing the operations', async () => {
     const response = await call('/api/openapi.json');

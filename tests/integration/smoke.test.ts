@@ -1,14 +1,8 @@
 import { DATABASE_KINDS } from '../support/databases';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
 describe.each(DATABASE_KINDS)('smoke on %s', (kind) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(kind);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestApp(kind);
 
   it('creates, lists, reveals and updates a secret', async () => {
     const dev = await t.createDeveloper();

@@ -1,5 +1,5 @@
-import { startFakeHttp, type FakeHttp } from '../support/fake-http';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startFakeHttp } from '../support/fake-http';
+import { useDeveloper, useStarted, useTestApp } from '../support/test-app';
 
 /**
  * The hostile tasks of the hardening review, through GraphQL: each is stopped with a typed
@@ -9,24 +9,18 @@ import { startTestApp, type TestApp } from '../support/test-app';
 const RUN = `mutation($task: JSON!, $input: JSON) { runTask(input: { task: $task, input: $input }) {
   ... on RunTaskPayload { run { status error errorCode steps { index status error errorCode } } } } }`;
 
-let t: TestApp;
-let api: FakeHttp;
-let token: string;
 const MB_STRING = '0'.repeat(1024 * 1024 - 64);
 
-beforeAll(async () => {
-  api = await startFakeHttp();
-  api.on('GET', '/big', { status: 200, body: { s: MB_STRING } });
-  t = await startTestApp('sqlite');
-  token = (await t.createDeveloper()).token;
+const api = useStarted(async () => {
+  const fake = await startFakeHttp();
+  fake.on('GET', '/big', { status: 200, body: { s: MB_STRING } });
+  return fake;
 });
-afterAll(async () => {
-  await t?.close();
-  await api?.close();
-});
+const t = useTestApp('sqlite');
+const dev = useDeveloper(t);
 
 const run = async (task: unknown, input: unknown = {}) => {
-  const response = await t.graphql(token, RUN, { task, input });
+  const response = await t.graphql(dev.token, RUN, { task, input });
   return { run: response.body.data.runTask.run, bytes: JSON.stringify(response.body).length };
 };
 

@@ -3,8 +3,7 @@
  * assertions, raw writes for tampering, and the SQLite files' bytes. Opens its own connection
  * (better-sqlite3 / mysql2), never the app's.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
