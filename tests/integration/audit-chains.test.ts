@@ -5,7 +5,7 @@ import { createDatabase, migrateToLatest } from '../../src/db/connect';
 import { migrations } from '../../src/db/migrations';
 import { TenantTransactions } from '../../src/db/tenant-transaction';
 import { appendAuditEvents } from '../../src/audit/audit-log';
-import { DATABASE_KINDS } from '../support/databases';
+import { createTestDatabase, DATABASE_KINDS } from '../support/databases';
 import { DAY_MS, TestClock } from '../support/integration';
 import { openRaw } from '../support/raw-db';
 import { type TestApp, useTestApp, useTestDatabase, withTestApp } from '../support/test-app';
@@ -190,7 +190,8 @@ describe.each(DATABASE_KINDS)('audit chains per writer node on %s', (kind) => {
 });
 
 describe.each(DATABASE_KINDS)('audit chain migration on %s', (kind) => {
-  const db = useTestDatabase(kind);
+  // Empty: the test runs the migrations from before per-node chains itself.
+  const db = useTestDatabase(kind, () => createTestDatabase(kind));
 
   it('keeps a log written before per-node chains verifiable, and appends after it on the node chain', async () => {
     const conn = createDatabase(db.config);

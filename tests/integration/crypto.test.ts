@@ -97,7 +97,7 @@ describe.each(DATABASE_KINDS)('encryption at rest on %s', (kind) => {
   const canary2 = `ключ-🔑-CANARY-2-${randomBytes(8).toString('hex')}`;
 
   it('no value, token or data key appears in any row or database file (while running and after shutdown)', async () => {
-    const db = await createTestDatabase(kind);
+    const db = await createTestDatabase(kind, { migrated: true });
     const app = record(await startTestApp(kind, { database: db }));
     try {
       const d = await app.createDeveloper('leak check');

@@ -224,7 +224,7 @@ describe.each(DATABASE_KINDS)('rules on %s', (kind) => {
 
 type CaseDatabase = [label: string, kind: DatabaseKind, make: () => Promise<TestDatabase>];
 const CASE_DATABASES: CaseDatabase[] = [
-  ...DATABASE_KINDS.map((kind): CaseDatabase => [kind, kind, () => createTestDatabase(kind)]),
+  ...DATABASE_KINDS.map((kind): CaseDatabase => [kind, kind, () => createTestDatabase(kind, { migrated: true })]),
   // What an operator gets from a plain CREATE DATABASE: utf8mb4_general_ci, case-insensitive.
   ...(DATABASE_KINDS.includes('mysql')
     ? [['mysql, database created with server defaults', 'mysql', () => createMysqlDatabaseWithServerDefaults()] as CaseDatabase]

@@ -188,9 +188,9 @@ export function useTestApp(kind: DatabaseKind, options: TestAppOptions | (() => 
 /**
  * A database of the describe block's own, for apps started and restarted on the same data:
  * created in beforeAll, dropped in afterAll. `make` picks another kind of database (default: a
- * fresh one of `kind`).
+ * migrated copy of the template, as startTestApp makes; an empty one for migration tests).
  */
-export function useTestDatabase(kind: DatabaseKind, make: () => Promise<TestDatabase> = () => createTestDatabase(kind)): TestDatabase {
+export function useTestDatabase(kind: DatabaseKind, make: () => Promise<TestDatabase> = () => createTestDatabase(kind, { migrated: true })): TestDatabase {
   return useStarted(make, (db) => db.drop());
 }
 
