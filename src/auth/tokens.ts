@@ -17,7 +17,11 @@ export function tokenPrefix(token: string): string {
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {
-  const left = createHash('sha256').update(a).digest();
-  const right = createHash('sha256').update(b).digest();
-  return timingSafeEqual(left, right);
+  return constantTimeEqualTo(b)(a);
+}
+
+/** A constant-time comparison with a fixed secret, whose digest is computed once. */
+export function constantTimeEqualTo(secret: string): (candidate: string) => boolean {
+  const expected = createHash('sha256').update(secret).digest();
+  return (candidate) => timingSafeEqual(createHash('sha256').update(candidate).digest(), expected);
 }

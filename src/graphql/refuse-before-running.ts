@@ -80,7 +80,7 @@ function satisfies(principal: Principal, rule: Record<string, unknown>, mode: 'a
   return mode === 'all' ? checks.every(Boolean) : checks.some(Boolean);
 }
 
-function describe(denied: string[], fields: Map<string, GraphQLField<unknown, unknown>>): string {
+function describe(denied: string[], fields: ReadonlyMap<string, GraphQLField<unknown, unknown>>): string {
   const scopes = new Set<string>();
   for (const coordinate of denied) {
     const rule = (fields.get(coordinate)?.extensions as { pothosOptions?: { authScopes?: Record<string, unknown> } } | undefined)?.pothosOptions?.authScopes;

@@ -21,7 +21,7 @@ import {
  */
 export interface SelectionSummary {
   /** "Type.field" -> the field's definition, for every field selected anywhere. */
-  readonly fields: Map<string, GraphQLField<unknown, unknown>>;
+  readonly fields: ReadonlyMap<string, GraphQLField<unknown, unknown>>;
   /** Occurrences of reveal fields, with fragment spreads counted each time they appear. */
   readonly reveals: number;
   /** Occurrences of fields that walk a whole tenant's history (verifyAuditLog). */
@@ -36,7 +36,22 @@ export function operationOf(document: DocumentNode, operationName?: string | nul
   return operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
 }
 
+/**
+ * Summaries by operation node: the parse cache hands every request of a cached document the same
+ * nodes, so an operation is summarised once (at validation) rather than again on every request.
+ * Weak: an entry lives as long as its document does (the parse cache bounds that).
+ */
+const summaries = new WeakMap<OperationDefinitionNode, { schema: GraphQLSchema; summary: SelectionSummary }>();
+
 export function summarizeOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): SelectionSummary {
+  const cached = summaries.get(operation);
+  if (cached?.schema === schema) return cached.summary;
+  const summary = summarizeUncached(schema, document, operation);
+  summaries.set(operation, { schema, summary });
+  return summary;
+}
+
+function summarizeUncached(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): SelectionSummary {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const memo = new Map<string, SelectionSummary>();
