@@ -6,6 +6,7 @@ import type { Authenticator } from './auth/authenticate';
 import type { LimitsConfig } from './config';
 import { actorOf, type Context, type Services } from './context';
 import { maskError, useErrorPresentation } from './graphql/errors';
+import { useHotJit } from './graphql/jit';
 import { useGraphQLLimits } from './graphql/limits';
 import { useRefuseBeforeRunning } from './graphql/refuse-before-running';
 import { useEdge, useRequestState } from './http/edge';
@@ -39,6 +40,8 @@ export interface YogaOptions {
 export type LocksmithYoga = YogaServerInstance<Record<string, never>, Context>;
 
 const GRAPHQL_ENDPOINT = '/graphql';
+/** Runs of one cached document before it is compiled with graphql-jit (src/graphql/jit.ts). */
+const JIT_HOT_AFTER = 2;
 const REST_BASE_PATH = '/api';
 
 export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
@@ -110,6 +113,8 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
       ...useGraphQLLimits(limits),
       useErrorPresentation(options.logger, states, limits.maxBodyBytes),
       useRefuseBeforeRunning(),
+      // Before useDenialAudit, which wraps whatever execute function is set when it runs.
+      useHotJit({ hotAfter: JIT_HOT_AFTER }),
       useDenialAudit(options.logger),
       useRestApi(REST_BASE_PATH),
     ],
