@@ -18,6 +18,7 @@ import {
   useRecordedApp,
 } from '../support/integration';
 import { dumpAllRows, sqliteFiles, withRaw } from '../support/raw-db';
+import { step } from '../support/steps';
 import { startTestApp, useDeveloper, useTestDatabase } from '../support/test-app';
 
 /** The forms a leaked string could take in a row or a file. */
@@ -262,7 +263,9 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
   const versionKey = async (developerId: string, name: string, version: number) =>
     (await readCiphertext(db, await secretRowId(db, developerId, name), version)).dataKeyId;
 
-  it('1. with only the old master key, data keys are wrapped by it', async () => {
+  // Each start is a step the next stands on: a test awaits the starts before its own, which run
+  // once (tests/support/steps.ts), so any test can run alone.
+  const oldKeyOnly = step(async () => {
     const { app, close } = await start(oldKey);
     try {
       d = await app.createDeveloper('rotation dev');
@@ -273,7 +276,10 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
     }
   });
 
-  it('2. old + new: old secrets still read, new data keys are wrapped by the new key and used for new writes', async () => {
+  it('1. with only the old master key, data keys are wrapped by it', () => oldKeyOnly());
+
+  const oldAndNew = step(async () => {
+    await oldKeyOnly();
     const { app, close } = await start(`${oldKey},${newKey}`);
     try {
       expect(await reveal(app, d.token, 'before_rotation')).toBe('value-before-rotation');
@@ -304,7 +310,10 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
     }
   });
 
-  it('3. only the new key: data under it reads, data under the dropped old key does not', async () => {
+  it('2. old + new: old secrets still read, new data keys are wrapped by the new key and used for new writes', () => oldAndNew());
+
+  const newKeyOnly = step(async () => {
+    await oldAndNew();
     const { app, close } = await start(newKey);
     try {
       expect(await reveal(app, d.token, 'after_rotation')).toBe('value-after-rotation');
@@ -317,7 +326,10 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
     }
   });
 
-  it('4. a different key under the old key id does not open the old data: the key bytes are what matter', async () => {
+  it('3. only the new key: data under it reads, data under the dropped old key does not', () => newKeyOnly());
+
+  const forgedOldKeyId = step(async () => {
+    await newKeyOnly();
     const { app, close } = await start(`${forgedOldKey},${newKey}`);
     try {
       const old = await app.graphql(d.token, '{ secretVersion(name: "before_rotation", version: 1) { value } }');
@@ -328,7 +340,10 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
     }
   });
 
-  it('5. only the old key: the old data reads again, data under the new key does not', async () => {
+  it('4. a different key under the old key id does not open the old data: the key bytes are what matter', () => forgedOldKeyId());
+
+  const oldKeyAgain = step(async () => {
+    await forgedOldKeyId();
     const { app, close } = await start(oldKey);
     try {
       const old = await query(app, d.token, '{ secretVersion(name: "before_rotation", version: 1) { value } }');
@@ -340,7 +355,10 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
     }
   });
 
-  it('no master key, value or token in the logs of any of these runs', () => {
+  it('5. only the old key: the old data reads again, data under the new key does not', () => oldKeyAgain());
+
+  it('no master key, value or token in the logs of any of these runs', async () => {
+    await oldKeyAgain();
     expect(allLogs.length).toBeGreaterThan(0);
     const keyMaterial = [oldKey, newKey, forgedOldKey].map((k) => k.slice(k.indexOf(':') + 1));
     expect(leaksIn(allLogs.join('\n'), [...sensitive, ...keyMaterial])).toEqual([]);

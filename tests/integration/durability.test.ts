@@ -22,6 +22,7 @@ import {
   updateSecret,
 } from '../support/integration';
 import { withRaw } from '../support/raw-db';
+import { step } from '../support/steps';
 import { useTestDatabase, withTestApp } from '../support/test-app';
 
 const BIG = '€'.repeat(21845) + 'a'; // 65536 bytes of UTF-8
@@ -48,7 +49,9 @@ describe.each(DATABASE_KINDS)('restart durability on %s', (kind) => {
     });
   }
 
-  it('first run: writes secrets, versions, metadata, a deleted secret and API keys', async () => {
+  // Each run is a step the next stands on: a test awaits the runs before its own, which run once
+  // (tests/support/steps.ts), so any test can run alone.
+  const firstRun = step(async () => {
     await withApp(async (t) => {
       dev = await t.createDeveloper('durable dev');
       await createSecret(t, dev.token, { name: 'durable_a', value: 'durable-a-value-v1', description: 'kept', metadata: { env: 'prod', n: 1 } });
@@ -63,7 +66,10 @@ describe.each(DATABASE_KINDS)('restart durability on %s', (kind) => {
     });
   });
 
-  it('second run: everything is there, API keys behave as before, and writes continue', async () => {
+  it('first run: writes secrets, versions, metadata, a deleted secret and API keys', () => firstRun());
+
+  const secondRun = step(async () => {
+    await firstRun();
     await withApp(async (t) => {
       expect(await query(t, dev.token, '{ me { id name } }')).toEqual({ me: { id: dev.id, name: 'durable dev' } });
       const a = await query(
@@ -106,7 +112,10 @@ describe.each(DATABASE_KINDS)('restart durability on %s', (kind) => {
     });
   });
 
-  it('third run: the second run’s writes survived; restore and expiry still work', async () => {
+  it('second run: everything is there, API keys behave as before, and writes continue', () => secondRun());
+
+  const thirdRun = step(async () => {
+    await secondRun();
     await withApp(async (t) => {
       expect(await query(t, dev.token, '{ secret(name: "durable_a") { version value } }')).toEqual({
         secret: { version: 3, value: 'durable-a-value-v3' },
@@ -123,7 +132,10 @@ describe.each(DATABASE_KINDS)('restart durability on %s', (kind) => {
     });
   });
 
-  it('no value or token in the logs of any run', () => {
+  it('third run: the second run’s writes survived; restore and expiry still work', () => thirdRun());
+
+  it('no value or token in the logs of any run', async () => {
+    await thirdRun();
     expect(allLogs.length).toBeGreaterThan(0);
     expect(sensitive.size).toBeGreaterThan(8);
     expect(leaksIn(allLogs.join('\n'), sensitive)).toEqual([]);
