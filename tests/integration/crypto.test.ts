@@ -14,12 +14,13 @@ import {
   query,
   record,
   reveal,
+  type Recorded,
   updateSecret,
   useRecordedApp,
 } from '../support/integration';
 import { dumpAllRows, sqliteFiles, withRaw } from '../support/raw-db';
 import { step } from '../support/steps';
-import { startTestApp, useDeveloper, useTestDatabase } from '../support/test-app';
+import { startTestApp, useDeveloper, useTestDatabase, withTestApp } from '../support/test-app';
 
 /** The forms a leaked string could take in a row or a file. */
 function encodings(s: string | Buffer): string[] {
@@ -246,15 +247,16 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
   const allLogs: string[] = [];
   const sensitive = new Set<string>();
 
-  async function start(keys: string) {
-    const app = record(await startTestApp(kind, { database: db, env: { LOCKSMITH_MASTER_KEYS: keys } }), sensitive);
-    return {
-      app,
-      async close() {
+  /** An app on the data with these master keys; its log lines are kept for the leak check at the end. */
+  function withApp(keys: string, fn: (app: Recorded) => Promise<void>) {
+    return withTestApp(kind, { database: db, env: { LOCKSMITH_MASTER_KEYS: keys } }, async (started) => {
+      const app = record(started, sensitive);
+      try {
+        await fn(app);
+      } finally {
         allLogs.push(...app.logs);
-        await app.close();
-      },
-    };
+      }
+    });
   }
 
   const dataKeyRows = (developerId: string) =>
@@ -266,22 +268,18 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
   // Each start is a step the next stands on: a test awaits the starts before its own, which run
   // once (tests/support/steps.ts), so any test can run alone.
   const oldKeyOnly = step(async () => {
-    const { app, close } = await start(oldKey);
-    try {
+    await withApp(oldKey, async (app) => {
       d = await app.createDeveloper('rotation dev');
       await createSecret(app, d.token, { name: 'before_rotation', value: 'value-before-rotation' });
       expect(await dataKeyRows(d.id)).toEqual([{ id: expect.any(String), generation: 1, provider: 'local', key_ref: 'mk-old' }]);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('1. with only the old master key, data keys are wrapped by it', () => oldKeyOnly());
 
   const oldAndNew = step(async () => {
     await oldKeyOnly();
-    const { app, close } = await start(`${oldKey},${newKey}`);
-    try {
+    await withApp(`${oldKey},${newKey}`, async (app) => {
       expect(await reveal(app, d.token, 'before_rotation')).toBe('value-before-rotation');
       // A new developer's first data key is under the new master key at once.
       e = await app.createDeveloper('new dev');
@@ -305,54 +303,43 @@ describe.each(DATABASE_KINDS)('master key rotation on %s', (kind: DatabaseKind) 
       expect(await reveal(app, d.token, 'before_rotation')).toBe('value-before-rotation-v2');
       const v1 = await query(app, d.token, '{ secretVersion(name: "before_rotation", version: 1) { value } }');
       expect(v1.secretVersion.value).toBe('value-before-rotation');
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('2. old + new: old secrets still read, new data keys are wrapped by the new key and used for new writes', () => oldAndNew());
 
   const newKeyOnly = step(async () => {
     await oldAndNew();
-    const { app, close } = await start(newKey);
-    try {
+    await withApp(newKey, async (app) => {
       expect(await reveal(app, d.token, 'after_rotation')).toBe('value-after-rotation');
       expect(await reveal(app, d.token, 'before_rotation')).toBe('value-before-rotation-v2');
       expect(await reveal(app, e.token, 'e_secret')).toBe('value-of-new-developer');
       const old = await app.graphql(d.token, '{ secretVersion(name: "before_rotation", version: 1) { version value } }');
       expectMaskedFailure(old, ['value-before-rotation']);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('3. only the new key: data under it reads, data under the dropped old key does not', () => newKeyOnly());
 
   const forgedOldKeyId = step(async () => {
     await newKeyOnly();
-    const { app, close } = await start(`${forgedOldKey},${newKey}`);
-    try {
+    await withApp(`${forgedOldKey},${newKey}`, async (app) => {
       const old = await app.graphql(d.token, '{ secretVersion(name: "before_rotation", version: 1) { value } }');
       expectMaskedFailure(old, ['value-before-rotation']);
       expect(await reveal(app, d.token, 'after_rotation')).toBe('value-after-rotation');
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('4. a different key under the old key id does not open the old data: the key bytes are what matter', () => forgedOldKeyId());
 
   const oldKeyAgain = step(async () => {
     await forgedOldKeyId();
-    const { app, close } = await start(oldKey);
-    try {
+    await withApp(oldKey, async (app) => {
       const old = await query(app, d.token, '{ secretVersion(name: "before_rotation", version: 1) { value } }');
       expect(old.secretVersion.value).toBe('value-before-rotation');
       expectMaskedFailure(await app.graphql(d.token, '{ secret(name: "after_rotation") { value } }'), ['value-after-rotation']);
       expectMaskedFailure(await app.graphql(e.token, '{ secret(name: "e_secret") { value } }'), ['value-of-new-developer']);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('5. only the old key: the old data reads again, data under the new key does not', () => oldKeyAgain());

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { DATABASE_KINDS } from '../support/databases';
 import { createApiKey, createSecret, mutate, query, REVOKE_API_KEY, TestClock } from '../support/integration';
-import { startTestApp, type TestApp, useDeveloper, useTestApp, withTestApp } from '../support/test-app';
+import { type TestApp, useDeveloper, useTestApp, withTestApp } from '../support/test-app';
 
 /** Production refuses to generate a master key; these tests bring their own. */
 const PRODUCTION = () => ({ NODE_ENV: 'production', LOCKSMITH_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}` });
@@ -228,16 +228,13 @@ describe('rate limits', () => {
   it('through Redis, two nodes share one budget', async () => {
     const prefix = `locksmith-test-${process.pid}-${Date.now()}`;
     const env = { LOCKSMITH_REDIS_URL: 'redis://127.0.0.1:6379', LOCKSMITH_REDIS_KEY_PREFIX: prefix, LOCKSMITH_RATE_LIMIT_AUTH_FAILURES: '4' };
-    const a = await startTestApp('sqlite', { env });
-    const b = await startTestApp('sqlite', { env });
-    try {
-      for (let i = 0; i < 4; i++) expect((await post(i % 2 ? a : b, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_nope' }, at('192.0.2.1'))).status).toBe(401);
-      expect((await post(a, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_nope' }, at('192.0.2.1'))).status).toBe(429);
-      expect((await post(b, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_nope' }, at('192.0.2.1'))).status).toBe(429);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    await withTestApp('sqlite', { env }, (a) =>
+      withTestApp('sqlite', { env }, async (b) => {
+        for (let i = 0; i < 4; i++) expect((await post(i % 2 ? a : b, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_nope' }, at('192.0.2.1'))).status).toBe(401);
+        expect((await post(a, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_nope' }, at('192.0.2.1'))).status).toBe(429);
+        expect((await post(b, { query: '{ me { id } }' }, { authorization: 'Bearer lsk_nope' }, at('192.0.2.1'))).status).toBe(429);
+      }),
+    );
   });
 });
 

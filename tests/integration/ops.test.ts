@@ -1,4 +1,4 @@
-import { startTestApp, useTestApp } from '../support/test-app';
+import { useTestApp, withTestApp } from '../support/test-app';
 
 describe('operations endpoints', () => {
   const t = useTestApp('sqlite');
@@ -13,16 +13,13 @@ describe('operations endpoints', () => {
   });
 
   it('/readyz reports an unreachable database with 503', async () => {
-    const other = await startTestApp('sqlite');
-    try {
+    // An app of its own, whose close() afterwards also ends the rest of it (yoga, key providers).
+    await withTestApp('sqlite', {}, async (other) => {
       await other.app.db.destroy();
-      const ready = await other.app.yoga.fetch('http://locksmith.test/readyz');
+      const ready = await other.request('/readyz');
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { database: 'unavailable', keyProvider: 'ok' } });
-    } finally {
-      // Closes the rest of the app (yoga, key providers) and drops its database.
-      await other.close();
-    }
+      expect(ready.body).toMatchObject({ status: 'unavailable', checks: { database: 'unavailable', keyProvider: 'ok' } });
+    });
   });
 
   it('/metrics exposes Prometheus counters without tenant data', async () => {
