@@ -17,6 +17,9 @@ const config: CodegenConfig = {
       presetConfig: {
         // The client returns plain objects; masking only helps component trees (React).
         fragmentMasking: false,
+        // Each document's sha256 (in its __meta__) and persisted-documents.json (hash -> text):
+        // the client sends the hash, the server looks the text up (src/graphql/persisted.ts).
+        persistedDocuments: true,
       },
       config: {
         // Documents as strings: the client POSTs them as-is, no graphql-js `print` at runtime.

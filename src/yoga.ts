@@ -8,6 +8,7 @@ import { actorOf, type Context, type Services } from './context';
 import { maskError, useErrorPresentation } from './graphql/errors';
 import { useHotJit } from './graphql/jit';
 import { useGraphQLLimits } from './graphql/limits';
+import { usePersistedOperations } from './graphql/persisted';
 import { useRefuseBeforeRunning } from './graphql/refuse-before-running';
 import { useEdge, useRequestState } from './http/edge';
 import { isLoopbackHost } from './http/loopback';
@@ -110,6 +111,7 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
         graphqlEndpoint: GRAPHQL_ENDPOINT,
         restBasePath: REST_BASE_PATH,
       }),
+      usePersistedOperations(),
       ...useGraphQLLimits(limits),
       useErrorPresentation(options.logger, states, limits.maxBodyBytes),
       useRefuseBeforeRunning(),

@@ -96,18 +96,26 @@ export function createTransport(options: TransportOptions): Transport {
         accept: 'application/graphql-response+json, application/json',
       };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
-      const body = JSON.stringify({ query: document.toString(), variables });
-
-      let response;
-      let text: string;
-      try {
-        response = await doFetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
-        text = await response.text();
-      } catch (error) {
-        throw new LocksmithError('UNAVAILABLE', `cannot reach ${displayUrl(endpoint)}: ${describeNetworkError(error, timeoutMs)}`, {
-          cause: error,
-        });
-      }
+      const exchange = async (body: string) => {
+        try {
+          const answer = await doFetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+          return { response: answer, text: await answer.text() };
+        } catch (error) {
+          throw new LocksmithError('UNAVAILABLE', `cannot reach ${displayUrl(endpoint)}: ${describeNetworkError(error, timeoutMs)}`, {
+            cause: error,
+          });
+        }
+      };
+      // A codegen document carries its hash: the server knows the text (persisted operations),
+      // so the hash goes instead. A server of another build answers that it does not know it,
+      // and the text goes after all.
+      const hash = (document as { __meta__?: { hash?: unknown } }).__meta__?.hash;
+      let answer =
+        typeof hash === 'string'
+          ? await exchange(JSON.stringify({ variables, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }))
+          : undefined;
+      if (!answer || unknownPersisted(answer.text)) answer = await exchange(JSON.stringify({ query: document.toString(), variables }));
+      const { response, text } = answer;
       const status = response.status;
       const headerRequestId = response.headers.get('x-request-id') ?? undefined;
 
@@ -143,6 +151,17 @@ export function createTransport(options: TransportOptions): Transport {
       return { data: json.data as never, requestId: headerRequestId };
     },
   };
+}
+
+/** The server did not take the hash: it does not know it, or it predates persisted operations. */
+function unknownPersisted(text: string): boolean {
+  if (!text.includes('PERSISTED_QUERY_NOT_FOUND') && !text.includes('Must provide query string')) return false;
+  try {
+    const first = (JSON.parse(text) as { errors?: GraphQLErrorJson[] }).errors?.[0];
+    return first?.extensions?.code === 'PERSISTED_QUERY_NOT_FOUND' || /Must provide query string/.test(first?.message ?? '');
+  } catch {
+    return false;
+  }
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {

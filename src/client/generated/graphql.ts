@@ -487,7 +487,7 @@ export const ListApiKeysDocument = new TypedDocumentString(`
   expiresAt
   revokedAt
   lastUsedAt
-}`) as unknown as TypedDocumentString<ListApiKeysQuery, ListApiKeysQueryVariables>;
+}`, {"hash":"sha256:0ddf42c36a1a105076b4fccd7ab3bcb940c5b618581befbc0c4329891bea85ca"}) as unknown as TypedDocumentString<ListApiKeysQuery, ListApiKeysQueryVariables>;
 export const CreateApiKeyDocument = new TypedDocumentString(`
     mutation CreateApiKey($input: CreateApiKeyInput!) {
   createApiKey(input: $input) {
@@ -527,7 +527,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+}`, {"hash":"sha256:33ba1fab98868f4cf0b1f245d811b80f9f6256e0d9f342ab3985ab84c2d14666"}) as unknown as TypedDocumentString<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
 export const RevokeApiKeyDocument = new TypedDocumentString(`
     mutation RevokeApiKey($input: RevokeApiKeyInput!) {
   revokeApiKey(input: $input) {
@@ -564,7 +564,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+}`, {"hash":"sha256:2a2cd01f60ef37e37685174ed5476d02f6fe91f0c223dc90abef757d4d681377"}) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
 export const AuditEventsDocument = new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {
@@ -592,7 +592,7 @@ export const AuditEventsDocument = new TypedDocumentString(`
     fragment PageInfoFields on PageInfo {
   hasNextPage
   endCursor
-}`) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+}`, {"hash":"sha256:120e1ee1cd88ffa7c40057b3c8b027df9d119e1629c39866049056059c100cbd"}) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
 export const VerifyAuditLogDocument = new TypedDocumentString(`
     query VerifyAuditLog {
   verifyAuditLog {
@@ -604,7 +604,7 @@ export const VerifyAuditLogDocument = new TypedDocumentString(`
     reason
   }
 }
-    `) as unknown as TypedDocumentString<VerifyAuditLogQuery, VerifyAuditLogQueryVariables>;
+    `, {"hash":"sha256:d410e1eb48ca736e6810014bbea8836f8b3f0795d1f1a0d3c3f6cb58f392aa42"}) as unknown as TypedDocumentString<VerifyAuditLogQuery, VerifyAuditLogQueryVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
@@ -615,7 +615,7 @@ export const MeDocument = new TypedDocumentString(`
   id
   name
   createdAt
-}`) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+}`, {"hash":"sha256:0b69423ed1516dc92f409f64d9d53935a5491e59be734ec3635979364a84ac1c"}) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
 export const CreateDeveloperDocument = new TypedDocumentString(`
     mutation CreateDeveloper($input: CreateDeveloperInput!) {
   createDeveloper(input: $input) {
@@ -663,7 +663,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<CreateDeveloperMutation, CreateDeveloperMutationVariables>;
+}`, {"hash":"sha256:c18dfa5bc04012b5e2c52b30bc331384543bfbc207f4ebadb89a57d985fe2ddf"}) as unknown as TypedDocumentString<CreateDeveloperMutation, CreateDeveloperMutationVariables>;
 export const GetSecretDocument = new TypedDocumentString(`
     query GetSecret($name: String!) {
   secret(name: $name) {
@@ -686,7 +686,7 @@ export const GetSecretDocument = new TypedDocumentString(`
   valueChangedAt
   lastRevealedAt
   allowedHosts
-}`) as unknown as TypedDocumentString<GetSecretQuery, GetSecretQueryVariables>;
+}`, {"hash":"sha256:3a0b76cc79e3dd020c79bc14d68dabb654bb6cecf2d3544c497458cd96d3fa74"}) as unknown as TypedDocumentString<GetSecretQuery, GetSecretQueryVariables>;
 export const RevealSecretDocument = new TypedDocumentString(`
     query RevealSecret($name: String!) {
   secret(name: $name) {
@@ -710,7 +710,7 @@ export const RevealSecretDocument = new TypedDocumentString(`
   valueChangedAt
   lastRevealedAt
   allowedHosts
-}`) as unknown as TypedDocumentString<RevealSecretQuery, RevealSecretQueryVariables>;
+}`, {"hash":"sha256:f3b4c12187b51891cf037047d5912f294ef3949a91a63badf4f75b5a20a3a4d1"}) as unknown as TypedDocumentString<RevealSecretQuery, RevealSecretQueryVariables>;
 export const RevealSecretVersionDocument = new TypedDocumentString(`
     query RevealSecretVersion($name: String!, $version: Int!) {
   secretVersion(name: $name, version: $version) {
@@ -724,7 +724,7 @@ export const RevealSecretVersionDocument = new TypedDocumentString(`
   createdBy
   destroyed
   destroyedAt
-}`) as unknown as TypedDocumentString<RevealSecretVersionQuery, RevealSecretVersionQueryVariables>;
+}`, {"hash":"sha256:26de44fd65f28e90f4526e809d4f3fec0c5f3b31cf8fa2d791f70d565fe6c1e2"}) as unknown as TypedDocumentString<RevealSecretVersionQuery, RevealSecretVersionQueryVariables>;
 export const ListSecretsDocument = new TypedDocumentString(`
     query ListSecrets($first: Int, $after: String, $filter: SecretFilter) {
   secrets(first: $first, after: $after, filter: $filter) {
@@ -758,7 +758,7 @@ export const ListSecretsDocument = new TypedDocumentString(`
 fragment PageInfoFields on PageInfo {
   hasNextPage
   endCursor
-}`) as unknown as TypedDocumentString<ListSecretsQuery, ListSecretsQueryVariables>;
+}`, {"hash":"sha256:2b59cc762aae3c7df72653cc47ca4880a7f34ee36927be1aa5b9645df42bcee1"}) as unknown as TypedDocumentString<ListSecretsQuery, ListSecretsQueryVariables>;
 export const RevealSecretsDocument = new TypedDocumentString(`
     query RevealSecrets($first: Int, $after: String, $filter: SecretFilter) {
   secrets(first: $first, after: $after, filter: $filter) {
@@ -793,7 +793,7 @@ export const RevealSecretsDocument = new TypedDocumentString(`
 fragment PageInfoFields on PageInfo {
   hasNextPage
   endCursor
-}`) as unknown as TypedDocumentString<RevealSecretsQuery, RevealSecretsQueryVariables>;
+}`, {"hash":"sha256:2365f7faef5f34e05c2a2b311d4f13d951022d9b259444827d9bc765cf829153"}) as unknown as TypedDocumentString<RevealSecretsQuery, RevealSecretsQueryVariables>;
 export const SecretHistoryDocument = new TypedDocumentString(`
     query SecretHistory($name: String!, $first: Int, $after: String) {
   secret(name: $name) {
@@ -821,7 +821,7 @@ export const SecretHistoryDocument = new TypedDocumentString(`
 fragment PageInfoFields on PageInfo {
   hasNextPage
   endCursor
-}`) as unknown as TypedDocumentString<SecretHistoryQuery, SecretHistoryQueryVariables>;
+}`, {"hash":"sha256:7e9a254f5efc507671c231533a2a139158e768d109784b5673a9ee1b1dd4a1cc"}) as unknown as TypedDocumentString<SecretHistoryQuery, SecretHistoryQueryVariables>;
 export const CreateSecretDocument = new TypedDocumentString(`
     mutation CreateSecret($input: CreateSecretInput!) {
   createSecret(input: $input) {
@@ -865,7 +865,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<CreateSecretMutation, CreateSecretMutationVariables>;
+}`, {"hash":"sha256:814f4cdc084f1902c811297dbaf3658c1094020dd1dc5e3ef887bd91c26efdaa"}) as unknown as TypedDocumentString<CreateSecretMutation, CreateSecretMutationVariables>;
 export const UpdateSecretDocument = new TypedDocumentString(`
     mutation UpdateSecret($input: UpdateSecretInput!) {
   updateSecret(input: $input) {
@@ -909,7 +909,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<UpdateSecretMutation, UpdateSecretMutationVariables>;
+}`, {"hash":"sha256:980b8c696656b5fc6d8efa98fa1d38f489f4d184a9e56cdf6659a05653961630"}) as unknown as TypedDocumentString<UpdateSecretMutation, UpdateSecretMutationVariables>;
 export const DeleteSecretDocument = new TypedDocumentString(`
     mutation DeleteSecret($input: DeleteSecretInput!) {
   deleteSecret(input: $input) {
@@ -953,7 +953,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<DeleteSecretMutation, DeleteSecretMutationVariables>;
+}`, {"hash":"sha256:e01fb3106446dd902ae38a7c36b08e2bc1c29e18400c33db562aed85cac1986d"}) as unknown as TypedDocumentString<DeleteSecretMutation, DeleteSecretMutationVariables>;
 export const RestoreSecretDocument = new TypedDocumentString(`
     mutation RestoreSecret($input: RestoreSecretInput!) {
   restoreSecret(input: $input) {
@@ -997,7 +997,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<RestoreSecretMutation, RestoreSecretMutationVariables>;
+}`, {"hash":"sha256:5be1ba58e1570ef7e4bc2d00f92f30aed224f41be05ee0c59a72b902acc033a5"}) as unknown as TypedDocumentString<RestoreSecretMutation, RestoreSecretMutationVariables>;
 export const RollbackSecretDocument = new TypedDocumentString(`
     mutation RollbackSecret($input: RollbackSecretInput!) {
   rollbackSecret(input: $input) {
@@ -1041,7 +1041,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<RollbackSecretMutation, RollbackSecretMutationVariables>;
+}`, {"hash":"sha256:5bd41309e0e31405342e694375c959a29bd25f35ae54f36808cdffef11f44a35"}) as unknown as TypedDocumentString<RollbackSecretMutation, RollbackSecretMutationVariables>;
 export const DestroySecretVersionDocument = new TypedDocumentString(`
     mutation DestroySecretVersion($input: DestroySecretVersionInput!) {
   destroySecretVersion(input: $input) {
@@ -1075,7 +1075,7 @@ fragment ErrorFields on Error {
     expectedVersion
     currentVersion
   }
-}`) as unknown as TypedDocumentString<DestroySecretVersionMutation, DestroySecretVersionMutationVariables>;
+}`, {"hash":"sha256:06719ffaf92bf997943ebaa7b9de324b0e23d90b10d96bf1fd4b3bda6f420bcc"}) as unknown as TypedDocumentString<DestroySecretVersionMutation, DestroySecretVersionMutationVariables>;
 export const ValidateTaskDocument = new TypedDocumentString(`
     query ValidateTask($task: JSON!) {
   validateTask(task: $task) {
@@ -1094,7 +1094,7 @@ export const ValidateTaskDocument = new TypedDocumentString(`
   path
   line
   column
-}`) as unknown as TypedDocumentString<ValidateTaskQuery, ValidateTaskQueryVariables>;
+}`, {"hash":"sha256:0b18461490162e6db9b5e073252656136ffeaa5ac7b19f966e579823be00434c"}) as unknown as TypedDocumentString<ValidateTaskQuery, ValidateTaskQueryVariables>;
 export const RunTaskDocument = new TypedDocumentString(`
     mutation RunTask($input: RunTaskInput!) {
   runTask(input: $input) {
@@ -1141,4 +1141,4 @@ fragment TaskProblemFields on TaskProblem {
   path
   line
   column
-}`) as unknown as TypedDocumentString<RunTaskMutation, RunTaskMutationVariables>;
+}`, {"hash":"sha256:b6e92c8ae384f0995ac7f73825963493ae8fe84685dd2a6e54c188ae5f4d6b00"}) as unknown as TypedDocumentString<RunTaskMutation, RunTaskMutationVariables>;

@@ -20,7 +20,7 @@ async function failure(fetch: FetchLike, token = 'lsk_secret_token_value'): Prom
 }
 
 describe('client transport', () => {
-  it('sends the document with a bearer token to <url>/graphql', async () => {
+  it('sends the hash of a codegen document with a bearer token to <url>/graphql', async () => {
     const calls: Array<{ url: string; headers: Record<string, string>; body: string }> = [];
     const client = createClient({
       url: 'https://user:pw@server.test',
@@ -33,7 +33,30 @@ describe('client transport', () => {
     expect(await client.me()).toEqual({ id: '1', name: 'n', createdAt: 'x' });
     expect(calls[0]!.url).toBe('https://user:pw@server.test/graphql');
     expect(calls[0]!.headers.authorization).toBe('Bearer lsk_abc');
-    expect(JSON.parse(calls[0]!.body)).toMatchObject({ query: expect.stringContaining('query Me'), variables: {} });
+    const sent = JSON.parse(calls[0]!.body);
+    expect(sent).toMatchObject({ variables: {}, extensions: { persistedQuery: { version: 1, sha256Hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } } });
+    expect(sent.query).toBeUndefined();
+    expect(calls).toHaveLength(1);
+  });
+
+  it('sends the text when the server does not know the hash (another build) or predates persisted operations', async () => {
+    for (const refusal of [
+      { errors: [{ message: 'PersistedQueryNotFound: send the query text', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] },
+      { errors: [{ message: 'Must provide query string.' }] },
+    ]) {
+      const bodies: string[] = [];
+      const client = createClient({
+        url: 'http://server.test',
+        fetch: async (_url, init) => {
+          bodies.push(init.body);
+          const answer = bodies.length === 1 ? refusal : { data: { me: { id: '1', name: 'n', createdAt: 'x' } } };
+          return { status: bodies.length === 1 ? 400 : 200, headers: new Headers(), text: async () => JSON.stringify(answer) };
+        },
+      });
+      expect(await client.me()).toEqual({ id: '1', name: 'n', createdAt: 'x' });
+      expect(bodies).toHaveLength(2);
+      expect(JSON.parse(bodies[1]!)).toMatchObject({ query: expect.stringContaining('query Me'), variables: {} });
+    }
   });
 
   it('keeps an explicit endpoint path and rejects non-HTTP URLs', () => {
