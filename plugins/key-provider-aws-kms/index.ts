@@ -91,6 +91,8 @@ class BoundedRetryStrategy implements RetryStrategyV2 {
   constructor(
     private readonly policy: RetryPolicy,
     private readonly logger?: KeyProviderLogger,
+    /** Measures a Retry-After hint (an absolute time) against the provider's clock. */
+    private readonly clock: { now(): number } = Date,
   ) {}
 
   async acquireInitialRetryToken(): Promise<RetryToken> {
@@ -103,7 +105,7 @@ class BoundedRetryStrategy implements RetryStrategyV2 {
       // The SDK rethrows the operation's own error when refreshing fails.
       throw new Error('no retry');
     }
-    const hint = info.retryAfterHint ? info.retryAfterHint.getTime() - Date.now() : 0;
+    const hint = info.retryAfterHint ? info.retryAfterHint.getTime() - this.clock.now() : 0;
     const delayMs = Math.min(this.policy.maxDelayMs, Math.max(backoffDelay(this.policy, retries + 1), hint));
     this.logger?.warn(
       { provider: PROVIDER, attempt: retries + 1, delayMs, reason: info.error?.name ?? info.errorType },
@@ -360,7 +362,12 @@ export class AwsKmsKeyProvider implements KeyProvider {
   }
 }
 
-export function createAwsKmsClient(env: KeyProviderOptions['env'], settings: AwsKmsSettings, logger?: KeyProviderLogger): KMSClient {
+export function createAwsKmsClient(
+  env: KeyProviderOptions['env'],
+  settings: AwsKmsSettings,
+  logger?: KeyProviderLogger,
+  clock?: { now(): number },
+): KMSClient {
   const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
   const endpoint = env.AWS_ENDPOINT_URL_KMS?.trim() || env.AWS_ENDPOINT_URL?.trim();
@@ -374,7 +381,7 @@ export function createAwsKmsClient(env: KeyProviderOptions['env'], settings: Aws
       ? { credentials: { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN?.trim() || undefined } }
       : {}),
     maxAttempts: settings.retry.maxAttempts,
-    retryStrategy: new BoundedRetryStrategy(settings.retry, logger),
+    retryStrategy: new BoundedRetryStrategy(settings.retry, logger, clock),
     requestHandler: {
       connectionTimeout: settings.timeoutMs,
       requestTimeout: settings.timeoutMs,
@@ -386,5 +393,5 @@ export function createAwsKmsClient(env: KeyProviderOptions['env'], settings: Aws
 
 export function createKeyProvider(options: KeyProviderOptions): KeyProvider {
   const settings = readAwsKmsSettings(options.env);
-  return new AwsKmsKeyProvider(createAwsKmsClient(options.env, settings, options.logger), settings, options.logger, options.clock);
+  return new AwsKmsKeyProvider(createAwsKmsClient(options.env, settings, options.logger, options.clock), settings, options.logger, options.clock);
 }

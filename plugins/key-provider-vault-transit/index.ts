@@ -142,12 +142,13 @@ function transportReason(error: unknown): { reason: string; timedOut: boolean } 
   return { reason: typeof code === 'string' && /^[A-Z_]+$/.test(code) ? code : 'network error', timedOut: false };
 }
 
-function parseRetryAfter(header: string | null): number | undefined {
+/** Retry-After as a delay: delta-seconds, or an HTTP date measured against `now` (the provider's clock). */
+function parseRetryAfter(header: string | null, now: number): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export function mapVaultError(error: unknown, operation: string, timeoutMs: number): KeyProviderError {
@@ -409,7 +410,7 @@ export class VaultTransitKeyProvider implements KeyProvider {
           }
           if (!response.ok) {
             const messages = Array.isArray(json?.errors) ? json.errors.filter((m): m is string => typeof m === 'string') : [];
-            throw new VaultHttpError(response.status, messages, parseRetryAfter(response.headers.get('retry-after')));
+            throw new VaultHttpError(response.status, messages, parseRetryAfter(response.headers.get('retry-after'), this.clock.now()));
           }
           if (!json?.data || typeof json.data !== 'object') {
             throw new KeyProviderError('PROVIDER_UNAVAILABLE', `${PROVIDER} ${operation}: Vault answered without data`);

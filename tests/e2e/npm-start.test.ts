@@ -13,9 +13,10 @@ import { ensureBuilt } from '../support/built-server';
 
 const ROOT = join(__dirname, '..', '..');
 const SHUTDOWN_TIMEOUT_MS = 4000;
-// Starting takes a while on a busy machine; stopping must fit the configured grace period
-// (plus process exit and our polling).
-const STOP_DEADLINE_MS = SHUTDOWN_TIMEOUT_MS + 3000;
+// A guard against a hung test, not a measure (a loaded machine is slow, not wrong): whether a
+// stop was graceful is read from the server's own log, since past SHUTDOWN_TIMEOUT_MS it gives up
+// on in-flight work, logs "shutdown timed out" and exits 1 without its "stopped" line.
+const GONE_GUARD_MS = 60_000;
 
 function npmCommand(): [string, string[]] {
   // Under `npm test`, npm_execpath is npm's own CLI; run the same npm.
@@ -122,13 +123,13 @@ async function npmStart(options: { terminal?: boolean } = {}): Promise<Started> 
   return { launcherPid: launcher.pid!, npmPid, nodePid, output: () => out, closed, dataDir };
 }
 
-async function waitGone(pids: number[]): Promise<number> {
+/** Resolves once none of `pids` is alive; rejects if one still is after GONE_GUARD_MS. */
+async function waitGone(pids: number[]): Promise<void> {
   const started = Date.now();
   while (pids.some(isAlive)) {
-    if (Date.now() - started > STOP_DEADLINE_MS) return Date.now() - started;
+    if (Date.now() - started > GONE_GUARD_MS) throw new Error(`still running after ${GONE_GUARD_MS} ms: ${pids.filter(isAlive).join(', ')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return Date.now() - started;
 }
 
 describe('npm start and signals', () => {
@@ -160,13 +161,12 @@ describe('npm start and signals', () => {
     const s = await npmStart();
     started.push(s);
     send(s);
-    const took = await waitGone([s.npmPid, s.nodePid]);
-    expect({ npm: isAlive(s.npmPid), node: isAlive(s.nodePid) }).toEqual({ npm: false, node: false });
-    expect(took).toBeLessThan(STOP_DEADLINE_MS);
-    // Graceful: the server finished its shutdown (not the forced exit after the timeout). The
+    await waitGone([s.npmPid, s.nodePid]);
+    // Graceful: the server finished its shutdown, not the forced exit after the timeout. The
     // processes are gone; their last lines may still be in the pipe until it closes.
     await s.closed;
     expect(s.output()).toContain('"msg":"stopped"');
+    expect(s.output()).not.toContain('shutdown timed out');
   }, 120_000);
 
   it('SIGTERM to the server still ends it after npm, its parent, is gone', async () => {
@@ -180,11 +180,10 @@ describe('npm start and signals', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(isAlive(s.nodePid)).toBe(true);
     process.kill(s.nodePid, 'SIGTERM');
-    const took = await waitGone([s.nodePid]);
-    expect(isAlive(s.nodePid)).toBe(false);
-    expect(took).toBeLessThan(STOP_DEADLINE_MS);
+    await waitGone([s.nodePid]);
     await s.closed;
     expect(s.output()).toContain('"msg":"stopped"');
+    expect(s.output()).not.toContain('shutdown timed out');
   }, 120_000);
 
   it('closing the terminal that runs npm start (a hangup) ends npm and the server gracefully', async () => {
@@ -193,9 +192,7 @@ describe('npm start and signals', () => {
     const wal = join(s.dataDir, 'locksmith.db-wal');
     expect(existsSync(wal)).toBe(true);
     process.kill(s.launcherPid, 'SIGKILL'); // the terminal window goes away: its session gets SIGHUP
-    const took = await waitGone([s.npmPid, s.nodePid]);
-    expect({ npm: isAlive(s.npmPid), node: isAlive(s.nodePid) }).toEqual({ npm: false, node: false });
-    expect(took).toBeLessThan(STOP_DEADLINE_MS);
+    await waitGone([s.npmPid, s.nodePid]);
     // Graceful, although its log has nowhere to go now: the server closed its database (SQLite
     // removes the write-ahead log when the last connection closes; a killed process leaves it).
     expect(existsSync(wal)).toBe(false);

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILT_SERVER, ensureBuilt } from '../support/built-server';
 import { DATABASE_KINDS, MYSQL_SERVER_URL } from '../support/databases';
+import { runServerToExit, type ServerExit } from '../support/processes';
 
 /**
  * Every bad or missing setting stops the real server process with EX_CONFIG (78) and one line
@@ -16,31 +15,9 @@ const ADMIN = 'a'.repeat(40);
 const KEY = `prod1:${Buffer.alloc(32, 9).toString('base64')}`;
 const MYSQL = MYSQL_SERVER_URL;
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function startServer(dataDir: string, env: Record<string, string>): Promise<Outcome> {
-  // The compiled server, as `npm start` runs it (and much quicker to start than through tsx).
-  const child = spawn(process.execPath, [BUILT_SERVER], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: dataDir, NODE_ENV: 'production', LOCKSMITH_DATA_DIR: dataDir, LOCKSMITH_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  // A server that does start is a failure of the case: stop it rather than hang the suite.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+/** A production start with `env`, run to its exit (tests/support/processes.ts: the compiled server, a clean environment). */
+function startServer(dataDir: string, env: Record<string, string>): Promise<ServerExit> {
+  return runServerToExit(dataDir, { NODE_ENV: 'production', ...env });
 }
 
 describe('start-up configuration errors (the server process)', () => {
@@ -48,7 +25,6 @@ describe('start-up configuration errors (the server process)', () => {
   let busy: Server;
   let busyPort: number;
   beforeAll(async () => {
-    await ensureBuilt();
     dataDir = mkdtempSync(join(tmpdir(), 'locksmith-config-'));
     busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
@@ -110,7 +86,7 @@ describe('start-up configuration errors (the server process)', () => {
 
   it('exits 78 with one line naming the variable for each bad or missing setting', async () => {
     // A few at a time: each case is a process start (~1-2 s of CPU on a shared machine).
-    const outcomes: Outcome[] = [];
+    const outcomes: ServerExit[] = [];
     for (let i = 0; i < cases.length; i += 3) {
       // Each case its own data dir: cases that get as far as the database would otherwise race
       // each other's first migration of one SQLite file and exit 1 instead of saying their error.

@@ -124,11 +124,11 @@ describe('LOCKSMITH_TLS_CERT / LOCKSMITH_TLS_KEY validation (one line naming the
     expect(error?.message).not.toContain('PRIVATE KEY'); // no file content, a key's least of all
   });
 
-  it('the server process exits 78 with that line', () => {
+  it('the server process exits 78 with that line', async () => {
     writeFileSync(join(dir, 'empty.key'), '');
     const data = mkdtempSync(join(dir, 'data-'));
-    const result = runServerToExit(data, { LOCKSMITH_TLS_CERT: certificate('exit').cert, LOCKSMITH_TLS_KEY: join(dir, 'empty.key') });
-    expect(result.status).toBe(78);
+    const result = await runServerToExit(data, { LOCKSMITH_TLS_CERT: certificate('exit').cert, LOCKSMITH_TLS_KEY: join(dir, 'empty.key') });
+    expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/^locksmith: invalid configuration: LOCKSMITH_TLS_KEY: .*empty\.key is not an unencrypted PEM private key.*\n$/);
     expect(result.stdout).toBe('');
   });

@@ -264,6 +264,18 @@ describe('REST statuses, exposure and ops endpoints', () => {
     const wrongType = await rest('/api/create-secret', { method: 'POST', body: JSON.stringify({ input: { name: 5 } }) });
     expect(wrongType.status).toBe(400);
     expect(wrongType.body.errors[0].code).not.toBe('INTERNAL_SERVER_ERROR');
+    // An unknown field and a missing `input` are the caller's mistakes too: 400 BAD_REQUEST, in the
+    // same { errors: [{ code, message }] } shape, and nothing is created.
+    const unknownField = await rest('/api/create-secret', {
+      method: 'POST',
+      body: JSON.stringify({ input: { name: 'rest_unknown_field', value: 'v-unknown-field', colour: 'blue' } }),
+    });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.errors[0]).toEqual({ code: 'BAD_REQUEST', message: expect.stringContaining('colour') });
+    const noInput = await rest('/api/create-secret', { method: 'POST', body: JSON.stringify({ name: 'rest_no_input', value: 'v-no-input' }) });
+    expect(noInput.status).toBe(400);
+    expect(noInput.body.errors[0]).toEqual({ code: 'BAD_REQUEST', message: expect.stringContaining('input') });
+    for (const name of ['rest_unknown_field', 'rest_no_input']) expect((await rest(`/api/secret?name=${name}`)).status).toBe(404);
     const absent = await rest('/api/secret-value?name=nope');
     expect(absent.status).toBe(404);
     expect(absent.body.errors[0].code).toBe('NOT_FOUND');

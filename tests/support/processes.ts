@@ -5,7 +5,7 @@
  * back from its "listening" log line, so there is no free-port race).
  */
 import { randomBytes } from 'node:crypto';
-import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -180,9 +180,31 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The server run to completion (start-up refusals): its exit status and output. */
-export function runServerToExit(dataDir: string, env: Record<string, string>): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BUILT_SERVER], { cwd: ROOT, env: serverEnv(dataDir, env), encoding: 'utf8', timeout: START_TIMEOUT_MS });
+export interface ServerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The server run to completion (start-up refusals): how it exited and what it wrote. One that
+ * starts after all is killed once START_TIMEOUT_MS has passed, and its exit then says so.
+ */
+export function runServerToExit(dataDir: string, env: Record<string, string>): Promise<ServerExit> {
+  const child = spawn(process.execPath, [BUILT_SERVER], { cwd: ROOT, env: serverEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }
 
 export interface CliResult {
