@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startFakeHttp, type FakeHttp } from '../support/fake-http';
 import { CliSandbox, type ServerProcess, startServerProcess } from '../support/processes';
 
-/** Issue 5 "done when": the seed's task examples through the real CLI and a real server process. */
+/** The task examples of docs/task-language.md through the real CLI and a real server process. */
 const WEATHER_KEY = 'wk-cli-live-0a1b2c3d4e5f';
 const OPENAI_KEY = 'sk-cli-openai-9f8e7d6c5b4a';
 

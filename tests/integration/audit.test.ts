@@ -3,7 +3,7 @@ import { TestClock } from '../support/integration';
 import { openRaw } from '../support/raw-db';
 import { useDeveloper, useTestApp } from '../support/test-app';
 
-/** Issue 6: every operation leaves exactly one record; the hash chain shows any edit or removal. */
+/** The audit log (docs/audit-chain.md): every operation leaves exactly one record; the hash chain shows any edit or removal. */
 describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
   const clock = new TestClock();
   const t = useTestApp(kind, { clock });

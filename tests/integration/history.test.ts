@@ -3,7 +3,7 @@ import { DAY_MS, TestClock } from '../support/integration';
 import { openRaw } from '../support/raw-db';
 import { useDeveloper, useTestApp } from '../support/test-app';
 
-/** Issue 6: versions, rollback, destroy, kept versions, recovery window, purge, rotation reminders. */
+/** History and recovery (docs/api.md): versions, rollback, destroy, kept versions, recovery window, purge, rotation reminders. */
 describe.each(DATABASE_KINDS)('history and recovery on %s', (kind) => {
   const clock = new TestClock();
   const t = useTestApp(kind, { clock, env: { LOCKSMITH_MAX_VERSIONS: '3' } });

@@ -2,7 +2,7 @@ import { DATABASE_KINDS } from '../support/databases';
 import { startFakeHttp } from '../support/fake-http';
 import { useDeveloper, useStarted, useTestApp, withTestApp } from '../support/test-app';
 
-/** Issue 5, end to end through GraphQL: the seed's task examples against loopback fakes. */
+/** Tasks end to end through GraphQL (docs/task-language.md): the documented examples against loopback fakes. */
 const WEATHER_KEY = 'wk-live-4f1b2c3d4e5f60718293';
 const STRIPE_KEY = 'sk_live_stripe_9a8b7c6d5e4f3a2b';
 const STRIPE_ACCOUNT = 'acct_1Hh2Jj3Kk4Ll5Mm6';
