@@ -7,7 +7,7 @@
  *   CEILING_MODE=yoga  the same resolver behind a bare graphql-yoga server (what GraphQL costs).
  * CEILING_DB is `sqlite:<path>` or a mysql:// URL of a database this process may fill.
  */
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import SQLite from 'better-sqlite3';
 import { createSchema, createYoga } from 'graphql-yoga';
@@ -20,7 +20,8 @@ const port = Number(process.env.CEILING_PORT ?? 0);
 const poolSize = Number(process.env.CEILING_POOL ?? 10);
 const rows = Number(process.env.CEILING_ROWS ?? 64);
 const DEVELOPER = 'bench-developer';
-const key = randomBytes(32);
+// A KeyObject made once, as locksmith's data-key cache hands its reveals one.
+const key = createSecretKey(randomBytes(32));
 /** One table per ceiling: each process seals with its own key. */
 const TABLE = `bench_ceiling_${mode === 'yoga' ? 'yoga' : 'raw'}`;
 

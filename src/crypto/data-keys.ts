@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import type { DataKeyRow } from '../db/database';
@@ -54,6 +55,7 @@ export interface DataKeyStats {
  */
 export class DataKeyService {
   private readonly cache: LRUCache<string, CachedKey>;
+  private readonly keyObjects = new WeakMap<Buffer, KeyObject>();
   private readonly inFlight = new Map<string, Promise<Buffer>>();
   private readonly maxUses: number;
   readonly providers: KeyProviderSet;
@@ -91,6 +93,18 @@ export class DataKeyService {
       // Lost a race with a concurrent first write: read the winner's key.
     }
     throw new Error('could not establish a data key');
+  }
+
+  /**
+   * A specific data key as a KeyObject (for open/seal), made once per key this service handed
+   * out: the Buffers it hands out are never changed, so a KeyObject made from one stays valid.
+   * Weak: it goes when the cache drops the Buffer.
+   */
+  async keyObject(developerId: string, dataKeyId: string): Promise<KeyObject> {
+    const key = await this.get(developerId, dataKeyId);
+    let object = this.keyObjects.get(key);
+    if (!object) this.keyObjects.set(key, (object = createSecretKey(key)));
+    return object;
   }
 
   /** A specific data key (to open an older version). */

@@ -580,7 +580,7 @@ export class SecretService {
     const row = cached?.version === version ? cached : await this.repo.findVersion(actor.developerId, secret.id, version);
     if (!row) throw new NotFoundError(`secret "${secret.name}" has no version ${version}`);
     if (!row.ciphertext) throw new NotFoundError(`version ${version} of secret "${secret.name}" was destroyed`);
-    const key = await this.deps.dataKeys.get(actor.developerId, row.data_key_id);
+    const key = await this.deps.dataKeys.keyObject(actor.developerId, row.data_key_id);
     const plaintext = open(key, Buffer.from(row.ciphertext), { developerId: actor.developerId, secretId: secret.id, version });
     const value = plaintext.toString('utf8');
     plaintext.fill(0);

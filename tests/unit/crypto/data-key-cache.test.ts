@@ -1,11 +1,13 @@
 /**
  * DataKeyService's cache and provider set, with an in-memory repository and counting providers:
- * single flight, the TTL / size / max-uses bounds, and unwrapping by the provider a row names.
+ * single flight, the TTL / size / max-uses bounds, unwrapping by the provider a row names, and
+ * the KeyObjects it hands out for opening values.
  */
 import { randomBytes } from 'node:crypto';
 import { LocalKeyProvider } from '../../../plugins/key-provider-local';
 import type { DataKeyRepository } from '../../../src/crypto/data-key-repository';
 import { DataKeyService } from '../../../src/crypto/data-keys';
+import { open, seal } from '../../../src/crypto/envelope';
 import { type KeyProvider, KeyProviderError } from '../../../src/crypto/key-provider';
 import { KeyProviderSet } from '../../../src/crypto/key-provider-set';
 import { loadConfig } from '../../../src/config';
@@ -100,6 +102,25 @@ describe('DataKeyService cache', () => {
     // Uses 1-3 from the first unwrap, 4-6, 7-9, 10: four unwraps.
     expect(provider.calls.unwrap).toBe(4);
     expect(service.stats).toEqual({ hits: 6, misses: 4, providerCalls: 4 });
+  });
+
+  it('hands out a KeyObject made once per cached key, counted and bounded like get()', async () => {
+    const provider = counting('p');
+    const repo = memoryRepository();
+    await new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 60_000 }).current(DEV);
+    const service = new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 60_000, maxUses: 3 });
+    const { id } = (await repo.findNewest(DEV))!;
+    const raw = await service.get(DEV, id); // use 1
+    const binding = { developerId: DEV, secretId: 's', version: 1 };
+    const sealed = seal(raw, Buffer.from('value'), binding);
+    const first = await service.keyObject(DEV, id); // use 2
+    expect(first.export().equals(raw)).toBe(true);
+    expect(open(first, sealed, binding).toString()).toBe('value');
+    expect(await service.keyObject(DEV, id)).toBe(first); // use 3: the same object
+    const next = await service.keyObject(DEV, id); // used up: unwrapped again, a new object
+    expect(next).not.toBe(first);
+    expect(provider.calls.unwrap).toBe(2);
+    expect(open(next, sealed, binding).toString()).toBe('value');
   });
 
   it('a generated key counts its first use too', async () => {
