@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditEventRow, Database } from '../db/database';
-import { insertRows } from '../db/prepared';
 import { tenantContextOf } from '../db/tenant-transaction';
 import { newId } from '../ids';
-import { insertChainHead, moveChainHead } from './chain-heads';
+import { insertAuditEvents, insertChainHead, moveChainHead } from './repository';
 
 export type AuditAction =
   | 'secret.create'
@@ -41,12 +40,6 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** The chain of records written before per-node chains: hashed in the v1 format, which has no chain id. */
 export const LEGACY_CHAIN = '';
-
-/**
- * Multi-row INSERTs are cut into chunks this size: 13 placeholders a row stays far below SQLite's
- * 32,766 and MySQL's 65,535 bound parameters (and max_allowed_packet), however big a group commit.
- */
-export const AUDIT_INSERT_CHUNK = 500;
 
 /**
  * Appends audit records to this writer node's hash chain of the tenant: each record's hash covers
@@ -93,9 +86,7 @@ export async function appendAuditEvents(
   // The head first: two first writers of a chain collide on its key before writing anything else.
   if (from) await moveChainHead(trx, developerId, context.nodeId, from, to);
   else await insertChainHead(trx, developerId, context.nodeId, to);
-  for (let i = 0; i < rows.length; i += AUDIT_INSERT_CHUNK) {
-    await insertRows(trx, 'audit_events', rows.slice(i, i + AUDIT_INSERT_CHUNK));
-  }
+  await insertAuditEvents(trx, rows);
   context.head = to;
   context.appended.push(...rows);
 }

@@ -6,8 +6,7 @@ import { ValidationError } from '../errors';
 import { checkPageArgs, decodeCursor, encodeCursor, type Page, type PageArgs, toPage } from '../pagination';
 import { appendAuditEvents, GENESIS_HASH, hashAuditRow } from './audit-log';
 import type { Clock } from '../clock';
-import { type ChainHead, listChainHeads, readChainHead } from './chain-heads';
-import { AuditRepository } from './repository';
+import { AuditRepository, type ChainHead, listChainHeads, readChainHead } from './repository';
 
 export interface AuditEvent {
   readonly id: string;

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { lockChainHead, type ChainHead } from '../audit/chain-heads';
+import { lockChainHead, type ChainHead } from '../audit/repository';
 import type { AuditEventRow, Database } from './database';
 import { isRetryableConflict } from './errors';
 
