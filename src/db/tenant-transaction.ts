@@ -63,13 +63,15 @@ export interface TenantContext {
   readonly appended: AuditEventRow[];
 }
 
-const contexts = new WeakMap<Kysely<Database>, TenantContext>();
+/** Per transaction: the context of each tenant it locked (one, or several for runMany). */
+const contexts = new WeakMap<Kysely<Database>, ReadonlyMap<string, TenantContext>>();
 
 /** The tenant transaction `trx` belongs to; throws when a write tries to audit outside one. */
 export function tenantContextOf(trx: Kysely<Database>, developerId: string): TenantContext {
-  const context = contexts.get(trx);
-  if (!context) throw new Error('audit records must be appended inside a tenant transaction (TenantTransactions.run)');
-  if (context.developerId !== developerId) throw new Error('a tenant transaction appends audit records of its own tenant only');
+  const tenants = contexts.get(trx);
+  if (!tenants) throw new Error('audit records must be appended inside a tenant transaction (TenantTransactions.run)');
+  const context = tenants.get(developerId);
+  if (!context) throw new Error('a tenant transaction appends audit records of its own tenant only');
   return context;
 }
 
@@ -99,15 +101,31 @@ export class TenantTransactions {
 
   /** Runs `fn` in a transaction of `developerId` (lock order and retries as described above). */
   run<T>(developerId: string, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.runMany([developerId], fn);
+  }
+
+  /**
+   * One transaction for the writes of several tenants (group commit across tenants). Its first
+   * statements lock each tenant's chain head in developer id order, the same order in every such
+   * transaction, so two of them queue instead of deadlocking, and a one-tenant transaction (which
+   * locks one head first) holds nothing a several-tenant one waits for while it locks heads.
+   * Retried as a whole, like run(). `fn` may append audit records of each of these tenants.
+   */
+  runMany<T>(developerIds: readonly string[], fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const tenants = [...new Set(developerIds)].sort();
     return this.retrying(async () => {
-      let context: TenantContext | undefined;
+      let locked: TenantContext[] = [];
       const result = await this.db.transaction().execute(async (trx) => {
-        const head = await lockChainHead(trx, developerId, this.nodeId);
-        context = { developerId, nodeId: this.nodeId, head, appended: [] };
-        contexts.set(trx, context);
+        locked = [];
+        for (const developerId of tenants) {
+          const head = await lockChainHead(trx, developerId, this.nodeId);
+          locked.push({ developerId, nodeId: this.nodeId, head, appended: [] });
+        }
+        contexts.set(trx, new Map(locked.map((c) => [c.developerId, c])));
         return fn(trx);
       });
-      if (context && context.appended.length > 0) this.committed(context.appended);
+      const appended = locked.flatMap((c) => c.appended);
+      if (appended.length > 0) this.committed(appended);
       return result;
     });
   }

@@ -190,16 +190,18 @@ export class SecretRepository {
 
   /**
    * New secrets with their first versions and metadata index rows, as multi-row inserts: a
-   * batch of creates costs three statements, not three per create. Chunked so no statement
-   * carries more bound parameters than either database accepts.
+   * batch of creates costs three statements, not three per create. The batch may hold several
+   * tenants' creates (group commit across tenants): every row carries its own developer id, set
+   * by the service from the caller. Chunked so no statement carries more bound parameters than
+   * either database accepts.
    */
-  async insertNewSecrets(developerId: string, items: ReadonlyArray<{ secret: SecretRow; version: SecretVersionRow; metadata: Metadata }>): Promise<void> {
+  async insertNewSecrets(items: ReadonlyArray<{ secret: SecretRow; version: SecretVersionRow; metadata: Metadata }>): Promise<void> {
     for (let i = 0; i < items.length; i += INSERT_CHUNK) {
       const chunk = items.slice(i, i + INSERT_CHUNK);
       await insertRows(this.db, 'secrets', chunk.map((c) => c.secret));
       await insertRows(this.db, 'secret_versions', chunk.map((c) => c.version));
     }
-    const index = items.flatMap((c) => metadataRows(developerId, c.secret, c.metadata));
+    const index = items.flatMap((c) => metadataRows(c.secret.developer_id, c.secret, c.metadata));
     for (let i = 0; i < index.length; i += METADATA_CHUNK) {
       await insertRows(this.db, 'secret_metadata', index.slice(i, i + METADATA_CHUNK));
     }

@@ -116,7 +116,7 @@ export class SecretService {
     // first one's commit. Creates stay at one: measured, a second concurrent batch only added
     // CPU per create (docs/performance.md).
     this.reveals = new GroupCommitter((developerId, records) => this.commitReveals(developerId, records), { concurrency: REVEAL_COMMITS_AT_ONCE });
-    this.creates = new GroupCommitter((developerId, records) => this.commitCreates(developerId, records), { maxBatch: CREATE_BATCH });
+    this.creates = new GroupCommitter((_all, records) => this.commitCreates(records), { maxBatch: CREATE_BATCH, concurrency: CREATE_COMMITS_AT_ONCE });
   }
 
   async create(actor: Actor, input: CreateSecretInput): Promise<Secret> {
@@ -169,7 +169,7 @@ export class SecretService {
       destroyed_at: null,
     };
     try {
-      await this.creates.submit(actor.developerId, { actor, secret: row, version, metadata });
+      await this.creates.submit(ALL_TENANTS, { actor, secret: row, version, metadata });
     } catch (error) {
       if (isUniqueViolation(error)) throw new NameTakenError(name);
       throw error;
@@ -183,35 +183,49 @@ export class SecretService {
    * window, or another create of the same batch), the batch is redone one create per
    * transaction, so only that create fails.
    */
-  private async commitCreates(developerId: string, items: CreateRecord[]): Promise<BatchOutcome | void> {
+  /**
+   * Creates that arrive together share one transaction, across tenants: it locks each tenant's
+   * chain head (in one order, see TenantTransactions.runMany), writes all the rows as multi-row
+   * inserts, and appends each tenant's records to its own chain.
+   */
+  private async commitCreates(items: CreateRecord[]): Promise<BatchOutcome | void> {
     const write = (batch: CreateRecord[]) =>
-      this.deps.tenants.run(developerId, async (trx) => {
-        const repo = this.repo.with(trx);
-        // The inserts (writes) first: on SQLite they take the write lock before anything is read.
-        await repo.insertNewSecrets(developerId, batch);
-        // As in AWS Secrets Manager, a deleted secret keeps its name until it is purged, so it can
-        // always be restored (docs/api.md, Rules for secrets).
-        const held = await repo.findDeletedByNames(developerId, batch.map((c) => c.secret.name), this.deps.clock.now());
-        if (held) throw heldByDeletedSecret(held.name, Number(held.purge_at));
-        await appendAuditEvents(
-          trx,
-          developerId,
-          batch.map((c) => ({
-            action: 'secret.create' as const,
-            secretName: c.secret.name,
-            version: 1,
-            actor: c.actor.actorId,
-            requestId: c.actor.requestId,
-          })),
-          this.deps.clock.now(),
-        );
-      });
+      this.deps.tenants.runMany(
+        batch.map((c) => c.secret.developer_id),
+        async (trx) => {
+          const repo = this.repo.with(trx);
+          await repo.insertNewSecrets(batch);
+          const now = this.deps.clock.now();
+          const byTenant = Map.groupBy(batch, (c) => c.secret.developer_id);
+          for (const [developerId, created] of byTenant) {
+            // As in AWS Secrets Manager, a deleted secret keeps its name until it is purged, so it
+            // can always be restored (docs/api.md, Rules for secrets).
+            const held = await repo.findDeletedByNames(developerId, created.map((c) => c.secret.name), now);
+            if (held) throw heldByDeletedSecret(held.name, Number(held.purge_at));
+          }
+          for (const [developerId, created] of byTenant) {
+            await appendAuditEvents(
+              trx,
+              developerId,
+              created.map((c) => ({
+                action: 'secret.create' as const,
+                secretName: c.secret.name,
+                version: 1,
+                actor: c.actor.actorId,
+                requestId: c.actor.requestId,
+              })),
+              now,
+            );
+          }
+        },
+      );
     if (items.length === 1) return write(items);
     try {
       return await write(items);
     } catch (error) {
       if (!isUniqueViolation(error) && !(error instanceof NameTakenError)) throw error;
     }
+    // A name was taken: each create again on its own, so only the ones that collide fail.
     const outcome: unknown[] = [];
     for (const item of items) outcome.push(await write([item]).then(() => undefined, (error: unknown) => error));
     return outcome;
@@ -646,6 +660,13 @@ interface CreateRecord {
 
 /** Creates per transaction at most: with up to 50 metadata keys each, a few thousand index rows. */
 const CREATE_BATCH = 64;
+/** The group-commit key of creates: one queue for every tenant (commitCreates). */
+const ALL_TENANTS = '*';
+/**
+ * Create transactions in flight at once. One: all tenants' creates share one queue, so the batch
+ * that waits while one commits gathers every create that arrives meanwhile.
+ */
+const CREATE_COMMITS_AT_ONCE = 1;
 
 interface RevealRecord {
   readonly actor: Actor;
