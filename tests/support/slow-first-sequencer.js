@@ -21,15 +21,17 @@ const ROOT = require('node:path').join(__dirname, '..', '..');
 /** Measured with `npx jest --json` (per file end - start); keep the slowest first. */
 const LONGEST = [
   'tests/cluster/cluster.test.ts', // starts a 3-node Galera cluster, then kills and restarts a node
+  // Two long files that need no dist/: in a fresh clone the files that run processes wait for the
+  // build lane first (tests/support/built-server.ts), so these keep two of the four workers busy.
+  'tests/integration/provider-calls.test.ts',
+  'tests/integration/key-rotation.test.ts',
   'tests/e2e/package.test.ts', // npm pack, an offline install, a tsc run, a server
   'tests/e2e/startup-errors.test.ts', // waits on the dist/ build, then ~18 server starts
   'tests/e2e/npm-start.test.ts', // waits on the dist/ build, then signals through npm
   'tests/integration/keys-cli.test.ts',
   'tests/e2e/server.test.ts',
   'tests/e2e/cli-accounts.test.ts',
-  'tests/integration/provider-calls.test.ts',
   'tests/unit/tasks/expression-fuzz.test.ts', // CPU-bound property tests
-  'tests/integration/key-rotation.test.ts',
   'tests/e2e/backup-restore.test.ts',
   'tests/e2e/cli-env.test.ts',
   'tests/e2e/cli-run.test.ts',
