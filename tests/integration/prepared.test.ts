@@ -56,14 +56,7 @@ describe.each(DATABASE_KINDS)('prepared queries on %s', (kind) => {
   });
 
   it('lets plugins see the query', async () => {
-    const seen: RootOperationNode[] = [];
-    const watched = db.withPlugin({
-      transformQuery: (args) => {
-        seen.push(args.node);
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    });
+    const { watched, seen } = watch(db);
     expect(await prepared(byOwnerAndName)(watched, 'a', 'y')).toEqual([{ name: 'y', value: 'a-y' }]);
     expect(seen.map((n) => n.kind)).toEqual(['SelectQueryNode']);
   });
@@ -95,15 +88,21 @@ describe.each(DATABASE_KINDS)('prepared queries on %s', (kind) => {
   });
 
   it('lets plugins see inserts', async () => {
-    const seen: RootOperationNode[] = [];
-    const watched = db.withPlugin({
-      transformQuery: (args) => {
-        seen.push(args.node);
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    });
+    const { watched, seen } = watch(db);
     await insertRows(watched, 'counted', [{ owner: 'watched', n: 1, note: null }]);
     expect(seen.map((n) => n.kind)).toEqual(['InsertQueryNode']);
   });
 });
+
+/** `db` with a plugin that records the root node of every query it runs. */
+function watch(db: Kysely<Schema>): { watched: Kysely<Schema>; seen: RootOperationNode[] } {
+  const seen: RootOperationNode[] = [];
+  const watched = db.withPlugin({
+    transformQuery: (args) => {
+      seen.push(args.node);
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  });
+  return { watched, seen };
+}
