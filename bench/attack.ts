@@ -3,16 +3,15 @@
  * (SQLite, local key) and reports, per attack, the answers it got, the server's worst
  * event-loop delay (prom-client's perf_hooks.monitorEventLoopDelay, read from /metrics, reset
  * by each scrape), its RSS after the attack, and the slowest /healthz round trip seen while it
- * ran. Not asserted: numbers depend on the machine. `npm run bench:attack`
- * (BENCH_ATTACK_PORT picks the port, default 41000).
+ * ran. Not asserted: numbers depend on the machine. `npm run bench:attack` (the compiled
+ * server, as `npm start` runs it; a free port of the benchmark range, or BENCH_ATTACK_PORT).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startProcess } from './processes';
+import { buildLikeNpmStart, pickPort, START_SCRIPT, startProcess } from './processes';
 
-const PORT = Number(process.env.BENCH_ATTACK_PORT ?? 41000);
 const ADMIN = `lsa_${randomBytes(24).toString('hex')}`;
 const METRICS = `m_${randomBytes(16).toString('hex')}`;
 
@@ -108,10 +107,12 @@ async function probeWhile<T>(url: string, work: Promise<T>): Promise<{ result: T
 }
 
 async function main(): Promise<void> {
+  await buildLikeNpmStart();
+  const port = process.env.BENCH_ATTACK_PORT ? Number(process.env.BENCH_ATTACK_PORT) : await pickPort();
   const dataDir = mkdtempSync(join(tmpdir(), 'locksmith-attack-'));
-  const server = await startProcess(join(__dirname, '..', 'src', 'server.ts'), PORT, {
+  const server = await startProcess(START_SCRIPT, port, {
     NODE_ENV: 'production',
-    LOCKSMITH_PORT: String(PORT),
+    LOCKSMITH_PORT: String(port),
     LOCKSMITH_DATA_DIR: dataDir,
     LOCKSMITH_DATABASE_URL: `sqlite:${join(dataDir, 'attack.db')}`,
     LOCKSMITH_ADMIN_TOKEN: ADMIN,
