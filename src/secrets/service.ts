@@ -178,15 +178,13 @@ export class SecretService {
   }
 
   /**
-   * Writes a batch of one tenant's creates in one transaction (multi-row inserts, one audit
-   * append). When a name in the batch is taken (by a live secret, a deleted one in its recovery
-   * window, or another create of the same batch), the batch is redone one create per
-   * transaction, so only that create fails.
-   */
-  /**
    * Creates that arrive together share one transaction, across tenants: it locks each tenant's
    * chain head (in one order, see TenantTransactions.runMany), writes all the rows as multi-row
-   * inserts, and appends each tenant's records to its own chain.
+   * inserts, and appends each tenant's records to its own chain. When the shared transaction
+   * fails for good (a name taken by a live secret, a deleted one in its recovery window or
+   * another create of the batch; or anything else one create brings), the batch is redone one
+   * create per transaction, so only the create at fault fails and no tenant's create fails
+   * because of another's.
    */
   private async commitCreates(items: CreateRecord[]): Promise<BatchOutcome | void> {
     const write = (batch: CreateRecord[]) =>
@@ -222,10 +220,9 @@ export class SecretService {
     if (items.length === 1) return write(items);
     try {
       return await write(items);
-    } catch (error) {
-      if (!isUniqueViolation(error) && !(error instanceof NameTakenError)) throw error;
+    } catch {
+      // Each create again on its own (retries included), so only the ones at fault fail.
     }
-    // A name was taken: each create again on its own, so only the ones that collide fail.
     const outcome: unknown[] = [];
     for (const item of items) outcome.push(await write([item]).then(() => undefined, (error: unknown) => error));
     return outcome;

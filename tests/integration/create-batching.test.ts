@@ -1,7 +1,7 @@
 /**
- * Group commit of creates, counted on a real database: concurrent creates of one tenant share
- * a transaction (multi-row inserts, one audit append), and a name that is taken fails only its
- * own create, never the others of its batch.
+ * Group commit of creates, counted on a real database: concurrent creates share a transaction
+ * (multi-row inserts, one audit append per tenant), across tenants too, and a name that is taken
+ * fails only its own create, never the others of its batch, whichever tenant they belong to.
  */
 import { DATABASE_KINDS } from '../support/databases';
 import { createSecret, TestClock } from '../support/integration';
@@ -12,6 +12,7 @@ describe.each(DATABASE_KINDS)('create batching on %s', (kind) => {
   const clock = new TestClock();
   const t = useTestApp(kind, { clock });
   const dev = useDeveloper(t, 'create batching');
+  const other = useDeveloper(t, 'create batching other tenant');
   beforeAll(async () => {
     await createSecret(t, dev.token, { name: 'already_here', value: 'first-value' });
   });
@@ -49,5 +50,25 @@ describe.each(DATABASE_KINDS)('create batching on %s', (kind) => {
     const audit = await t.graphql(dev.token, '{ auditEvents(first: 100, filter: { actions: ["secret.create"] }) { edges { node { secretName requestId } } } }');
     const created = audit.body.data.auditEvents.edges.filter((e: any) => e.node.requestId?.startsWith('d-')).map((e: any) => e.node.secretName);
     expect(created.sort()).toEqual(['fresh_a', 'fresh_b', 'fresh_c', 'twice']);
+  });
+
+  it("shares a transaction across tenants, and one tenant's taken name fails no other tenant's create", async () => {
+    watched.nodes.length = 0;
+    const mine = (i: number) => ({ developerId: dev.id, actorId: 'create-batching-test', requestId: `e-${i}` });
+    const theirs = (i: number) => ({ developerId: other.id, actorId: 'create-batching-test', requestId: `f-${i}` });
+    const results = await Promise.allSettled([
+      watched.service.create(mine(0), { name: 'cross_a', value: 'v-cross-a' }),
+      ...Array.from({ length: 6 }, (_, i) => watched.service.create(theirs(i), { name: `their_${i}`, value: `v-their-${i}` })),
+      watched.service.create(mine(1), { name: 'already_here', value: 'v-taken' }),
+      watched.service.create(mine(2), { name: 'cross_b', value: 'v-cross-b' }),
+    ]);
+    const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code));
+    expect(codes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'NAME_TAKEN', 'ok']);
+    // Which creates share a transaction depends on when each arrives (the other tenant's first
+    // create waits for its data key); whichever did, the outcomes are each create's own.
+    const { body } = await t.graphql(other.token, '{ secrets(first: 50) { edges { node { name value } } } }');
+    expect(body.data.secrets.edges.map((e: any) => e.node.name).sort()).toEqual(Array.from({ length: 6 }, (_, i) => `their_${i}`));
+    const audit = await t.graphql(other.token, '{ auditEvents(first: 100, filter: { actions: ["secret.create"] }) { edges { node { requestId } } } }');
+    expect(audit.body.data.auditEvents.edges.map((e: any) => e.node.requestId).sort()).toEqual(['f-0', 'f-1', 'f-2', 'f-3', 'f-4', 'f-5']);
   });
 });
