@@ -61,15 +61,23 @@ export interface Core {
 export async function createCore(config: Config, deps: CoreDeps): Promise<Core> {
   const clock = deps.clock ?? systemClock;
   const { logger } = deps;
-  const db = createDatabase(config.database);
+  // The key providers first: a misconfigured one stops the start before the database is opened,
+  // let alone migrated by a process that could never serve it.
+  const providerOptions: KeyProviderOptions = { env: config.env, dataDir: config.dataDir, production: config.production, logger, clock };
+  const providers = await loadKeyProviderSet(config.keyProvider, config.previousKeyProviders, providerOptions);
+  const provider = providers.primary;
+  // During a provider move the previous providers matter to every read: say which are in use.
+  logger.info({ keyProvider: provider.name, previousKeyProviders: providers.previous.map((p) => p.name) }, 'key providers loaded');
+  let db: Db;
+  try {
+    db = createDatabase(config.database);
+  } catch (error) {
+    await providers.close();
+    throw error;
+  }
   try {
     await migrateToLatest(db);
     if (await isGaleraNode(db)) logger.info('Galera cluster node: reads wait for causality (wsrep_sync_wait=1), so every node reads its own and others\' acknowledged writes');
-    const providerOptions: KeyProviderOptions = { env: config.env, dataDir: config.dataDir, production: config.production, logger, clock };
-    const providers = await loadKeyProviderSet(config.keyProvider, config.previousKeyProviders, providerOptions);
-    const provider = providers.primary;
-    // During a provider move the previous providers matter to every read: say which are in use.
-    logger.info({ keyProvider: provider.name, previousKeyProviders: providers.previous.map((p) => p.name) }, 'key providers loaded');
     const dataKeys = new DataKeyService(providers, new DataKeyRepository(db), clock, config.dataKeyCache);
     // The writer node id picks this process's audit chain of each tenant (docs/audit-chain.md).
     const nodeId = resolveNodeId(config.nodeId, config.dataDir);
@@ -121,6 +129,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
     };
   } catch (error) {
     await db.destroy();
+    await providers.close();
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +103,13 @@ describe('start-up configuration errors (the server process)', () => {
       expect(stderr).not.toContain('c2VjcmV0'); // the broken keyring's key
     });
   }, 300_000);
+
+  it('stops on a key provider setting before it opens (and migrates) the database', async () => {
+    const caseDir = mkdtempSync(join(dataDir, 'provider-first-'));
+    const { code, stderr } = await startServer(caseDir, { LOCKSMITH_ADMIN_TOKEN: ADMIN, LOCKSMITH_KEY_PROVIDER: 'aws-kms' });
+    expect({ code, stderr }).toEqual({ code: 78, stderr: expect.stringMatching(/LOCKSMITH_KMS_KEY_ID is required/) });
+    expect(readdirSync(caseDir).filter((f) => f.startsWith('locksmith.db'))).toEqual([]);
+  });
 
   it('refuses the keyring the development bootstrap generated unless it is configured explicitly', async () => {
     const devDir = mkdtempSync(join(tmpdir(), 'locksmith-devkey-'));
