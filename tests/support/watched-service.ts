@@ -9,6 +9,9 @@ import type { TestApp } from './test-app';
  * A SecretService of its own on a test app's database, through a connection that records every
  * statement it sends (kysely's operation nodes): for tests that count round trips and
  * statements. It shares the app's data keys and writer node id; close() ends its connection.
+ * On SQLite that makes two connections to one file in one thread: give a tenant its data key
+ * (a write on the app's connection) before its creates race the watched service's batches, or
+ * that write waits out the busy timeout with the thread blocked.
  */
 export interface WatchedService {
   readonly service: SecretService;
