@@ -28,12 +28,14 @@ export interface AppOptions {
   readonly graphiqlHeaders?: () => Record<string, string>;
   /** The admin token when not in config (development generates one). */
   readonly adminToken?: string;
+  /** Key providers opened already: see CoreDeps.keyProviders. */
+  readonly keyProviders?: CoreDeps['keyProviders'];
 }
 
 /** The core plus HTTP (yoga, auth, metrics, readiness) and the purge timer. */
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
   const { logger } = options;
-  const core = await createCore(config, { logger, clock: options.clock, onAuditCommitted: options.onAuditCommitted });
+  const core = await createCore(config, { logger, clock: options.clock, onAuditCommitted: options.onAuditCommitted, keyProviders: options.keyProviders });
   const { db, providers, dataKeys, services } = core;
   try {
     const metrics = createMetrics(dataKeys.stats, core.tenants.stats, { token: config.limits.metricsToken });

@@ -7,7 +7,7 @@ import type { Services } from './context';
 import { DataKeyRepository } from './crypto/data-key-repository';
 import { DataKeyService } from './crypto/data-keys';
 import type { KeyProvider, KeyProviderOptions } from './crypto/key-provider';
-import { type KeyProviderSet, loadKeyProviderSet } from './crypto/key-provider-set';
+import { type KeyProviderSet, openKeyProviders } from './crypto/key-provider-set';
 import { KeyRotationService } from './crypto/key-rotation';
 import { createDatabase, type Db, isGaleraNode, migrateToLatest } from './db/connect';
 import { type CommittedRecords, TenantTransactions } from './db/tenant-transaction';
@@ -28,6 +28,11 @@ export interface CoreDeps {
    * (an audit streaming sink hooks in here). Synchronous and must not throw; see TenantTransactions.
    */
   readonly onAuditCommitted?: (records: CommittedRecords) => void;
+  /**
+   * Providers already opened with openKeyProviders (the server opens them before it loads the
+   * app's modules, so a bad provider setting fails fast); the core owns and closes them.
+   */
+  readonly keyProviders?: Awaited<ReturnType<typeof openKeyProviders>>;
 }
 
 /** Everything the server and the operator CLI share: database, key providers, services. */
@@ -63,8 +68,7 @@ export async function createCore(config: Config, deps: CoreDeps): Promise<Core> 
   const { logger } = deps;
   // The key providers first: a misconfigured one stops the start before the database is opened,
   // let alone migrated by a process that could never serve it.
-  const providerOptions: KeyProviderOptions = { env: config.env, dataDir: config.dataDir, production: config.production, logger, clock };
-  const providers = await loadKeyProviderSet(config.keyProvider, config.previousKeyProviders, providerOptions);
+  const { providers, options: providerOptions } = deps.keyProviders ?? (await openKeyProviders(config, logger, clock));
   const provider = providers.primary;
   // During a provider move the previous providers matter to every read: say which are in use.
   logger.info({ keyProvider: provider.name, previousKeyProviders: providers.previous.map((p) => p.name) }, 'key providers loaded');

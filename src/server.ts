@@ -3,7 +3,9 @@ import { createServer as createHttpsServer, Server as HttpsServer } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
+import { systemClock } from './clock';
 import { type Config, loadConfig } from './config';
+import { openKeyProviders } from './crypto/key-provider-set';
 import { CONSOLE_PATH, defaultConsoleDir, loadConsoleSite } from './console/static-site';
 import { ensureDevDeveloper, loadOrCreateDevCredentials } from './dev/bootstrap';
 import { createRequestListener } from './http';
@@ -55,10 +57,6 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const config = configOrThrow(options.env ?? process.env);
-  // Loaded only once the settings check out: the app's module graph (GraphQL, drivers, key
-  // provider SDKs) costs most of a start's CPU, and a misconfigured start should say so at once.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createApp } = require('./app') as typeof import('./app');
   const logger = options.logger ?? createLogger(config.logLevel);
   const dev = !config.production;
   let sink: AuditSink | undefined;
@@ -68,11 +66,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   try {
     const generated = dev && !config.adminToken ? loadOrCreateDevCredentials(config.dataDir) : undefined;
     sink = auditSinkFor(config);
+    // The settings first, the key providers' included, and only then the app's module graph
+    // (GraphQL, drivers, services): it costs most of a start's CPU, and a misconfigured start
+    // should say so at once. The app takes the providers over from here.
+    const keyProviders = await openKeyProviders(config, logger, systemClock);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createApp } = require('./app') as typeof import('./app');
     app = await createApp(config, {
       logger,
       adminToken: generated?.adminToken,
       graphiqlHeaders: () => graphiqlHeaders,
       onAuditCommitted: sink?.write,
+      keyProviders,
     });
     if (dev) {
       devCredentials = await ensureDevDeveloper(config.dataDir, generated ?? { adminToken: config.adminToken! }, app.services);

@@ -92,3 +92,22 @@ export async function loadKeyProviderSet(
     throw error;
   }
 }
+
+/** The settings a process's key providers are loaded from (a slice of Config). */
+export interface KeyProviderSettings {
+  readonly keyProvider: string;
+  readonly previousKeyProviders: readonly string[];
+  readonly env: KeyProviderOptions['env'];
+  readonly dataDir: string;
+  readonly production: boolean;
+}
+
+/** The configured providers, loaded as every process loads them (server, operator CLI), with the options they were loaded with. */
+export async function openKeyProviders(
+  settings: KeyProviderSettings,
+  logger: KeyProviderOptions['logger'],
+  clock: NonNullable<KeyProviderOptions['clock']>,
+): Promise<{ providers: KeyProviderSet; options: KeyProviderOptions }> {
+  const options: KeyProviderOptions = { env: settings.env, dataDir: settings.dataDir, production: settings.production, logger, clock };
+  return { providers: await loadKeyProviderSet(settings.keyProvider, settings.previousKeyProviders, options), options };
+}
