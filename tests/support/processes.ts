@@ -166,17 +166,43 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
 
 /**
  * A port free at the time of asking, for child programs that cannot listen on 0 and report the
- * port they got (MariaDB nodes of a test cluster). Our own server never needs it: it listens on
- * port 0 and says where.
+ * port they got (MariaDB nodes of a test cluster, which must bind theirs again when restarted).
+ * Our own server never needs it: it listens on port 0 and says where.
+ *
+ * Taken below the kernel's ephemeral range (ip_local_port_range), never from it: the machine's
+ * outgoing connections (four jest workers' database clients, for one) take their local ports from
+ * that range, and one of them held a Galera node's SST port by the time the node restarted.
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+export async function freePort(): Promise<number> {
+  const below = ephemeralLow();
+  for (let tries = 0; tries < 200; tries++) {
+    const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (below - FIXED_PORTS_FROM));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${FIXED_PORTS_FROM} and ${below}`);
+}
+
+const FIXED_PORTS_FROM = 10_000;
+/** Ports this process handed out: a cluster asks for a dozen before any is bound. */
+const handedOut = new Set<number>();
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > FIXED_PORTS_FROM + 1000) return low;
+  } catch {
+    // not Linux: the IANA dynamic range starts at 49152
+  }
+  return 49_152;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
