@@ -5,11 +5,12 @@
  * back from its "listening" log line, so there is no free-port race).
  */
 import { randomBytes } from 'node:crypto';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { BUILT_SERVER, useBuiltDist } from './built-server';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -100,16 +101,22 @@ if (typeof afterAll === 'function') {
   });
 }
 
+/** The compiled server on `dataDir` with serverEnv's environment; killed when the test file ends if still running. */
+function spawnServer(dataDir: string, env: Record<string, string> | undefined): ChildProcessByStdio<null, Readable, Readable> {
+  const child = spawn(process.execPath, [BUILT_SERVER], { cwd: ROOT, env: serverEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  liveServers.add(child);
+  child.once('exit', () => liveServers.delete(child));
+  return child;
+}
+
 export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'locksmith-e2e-server-'));
-  const child = spawn(process.execPath, [BUILT_SERVER], { cwd: ROOT, env: serverEnv(dataDir, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnServer(dataDir, options.env);
   let out = '';
   child.stdout.on('data', (chunk) => (out += String(chunk)));
   child.stderr.on('data', (chunk) => (out += String(chunk)));
-  liveServers.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then(() => liveServers.delete(child));
 
   let url: string;
   try {
@@ -218,7 +225,7 @@ export interface ServerExit {
  * starts after all is killed once START_TIMEOUT_MS has passed, and its exit then says so.
  */
 export function runServerToExit(dataDir: string, env: Record<string, string>): Promise<ServerExit> {
-  const child = spawn(process.execPath, [BUILT_SERVER], { cwd: ROOT, env: serverEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnServer(dataDir, env);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));
