@@ -35,7 +35,7 @@ export function useHotJit(options: { hotAfter: number }): Plugin {
         entry = isCompiledQuery(compiled) ? compiled : null;
         operations.set(name, entry);
       }
-      if (entry === null || typeof entry === 'number') return;
+      if (entry === null) return;
       const query = entry;
       setExecuteFn((run) => {
         const result = query.query(run.rootValue, run.contextValue, run.variableValues) as ExecutionResult | Promise<ExecutionResult>;
