@@ -92,12 +92,18 @@ describe('DataKeyService cache', () => {
     expect(provider.calls.unwrap).toBe(1);
   });
 
-  it('serves a cached key at most maxUses times, then unwraps it again', async () => {
+  /** A developer's data key (made by one service), and a second service that serves it at most 3 times per unwrap. */
+  async function keyUsableThreeTimes() {
     const provider = counting('p');
     const repo = memoryRepository();
     await new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 60_000 }).current(DEV);
     const service = new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 60_000, maxUses: 3 });
     const { id } = (await repo.findNewest(DEV))!;
+    return { provider, service, id };
+  }
+
+  it('serves a cached key at most maxUses times, then unwraps it again', async () => {
+    const { provider, service, id } = await keyUsableThreeTimes();
     for (let i = 0; i < 10; i++) await service.get(DEV, id);
     // Uses 1-3 from the first unwrap, 4-6, 7-9, 10: four unwraps.
     expect(provider.calls.unwrap).toBe(4);
@@ -105,11 +111,7 @@ describe('DataKeyService cache', () => {
   });
 
   it('hands out a KeyObject made once per cached key, counted and bounded like get()', async () => {
-    const provider = counting('p');
-    const repo = memoryRepository();
-    await new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 60_000 }).current(DEV);
-    const service = new DataKeyService(provider, repo, clock, { maxEntries: 10, ttlMs: 60_000, maxUses: 3 });
-    const { id } = (await repo.findNewest(DEV))!;
+    const { provider, service, id } = await keyUsableThreeTimes();
     const raw = await service.get(DEV, id); // use 1
     const binding = { developerId: DEV, secretId: 's', version: 1 };
     const sealed = seal(raw, Buffer.from('value'), binding);
