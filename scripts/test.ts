@@ -3,11 +3,10 @@
  * waiting (on durable commits, process starts, a Galera cluster forming, signals) rather than
  * computing:
  *
- * - jest: every test file once (two workers, slowest files first: tests/support/slow-first-sequencer.js),
- *   its output live;
- * - build: dist/ and the web console, as `npm start` builds them, started at once because the
- *   npm-start, startup-errors and package files wait for it (and the CLI tests run the built CLI
- *   once it is fresh);
+ * - jest: every test file once (the workers of jest.config.js, slowest files first:
+ *   tests/support/slow-first-sequencer.js), its output live;
+ * - build: dist/ and the web console, as `npm start` builds them, started at once because every
+ *   test that runs a server or the CLI waits for it (tests/support/built-server.ts);
  * - typecheck: `tsc --noEmit` over the project, then over web/;
  * - providers: the provider-dependent integration files over each remote key provider
  *   (scripts/test-providers.ts).
