@@ -45,7 +45,8 @@ export function ownValue(container: Dict | Value[], key: string | number): unkno
  * Keys the value domain has no room for: a dict literal cannot make them, so data handed in by
  * the host (task inputs, parsed tool responses) that holds one is refused where it is read,
  * rather than carried into outputs and requests where a merge by assignment would treat
- * `__proto__` as a prototype.
+ * `__proto__` as a prototype. Narrower than isForbiddenKey on purpose: that one bars reads of
+ * any `__` name, while data may well carry such keys (a GraphQL API's `__typename`).
  */
 function isReservedDataKey(key: string): boolean {
   return key === '__proto__' || key === 'constructor' || key === 'prototype';
