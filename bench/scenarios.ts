@@ -1,5 +1,13 @@
-/** What the benchmark sends: GraphQL documents and the autocannon request lists built from them. */
+/**
+ * What the benchmark sends: the autocannon request lists. Locksmith's scenarios send what the
+ * typed client and the CLI send: the hash of one of their persisted operations
+ * (src/client/generated/persisted-documents.json) and its variables. Those documents select
+ * every field the client shows (a reveal reads fourteen fields beside the value), so they ask
+ * more of the server than the ceilings' one-field query does. The ceilings, which know no
+ * persisted operations, get the query text.
+ */
 import type { Request } from 'autocannon';
+import documents from '../src/client/generated/persisted-documents.json';
 
 export const TENANTS = 8;
 export const SECRETS_PER_TENANT = 64;
@@ -7,12 +15,10 @@ export const seedName = (i: number) => `seed_${String(i % SECRETS_PER_TENANT).pa
 /** Request entries per connection: each connection walks this many different names in turn. */
 const ROTATION = 8;
 
+/** The ceilings' document: one point select and one AES-GCM open. */
 export const REVEAL = 'query Reveal($name: String!) { secret(name: $name) { value } }';
-export const METADATA = 'query Metadata($name: String!) { secret(name: $name) { name version metadata updatedAt } }';
+/** The scale mode's filtered list (bench/scale.ts). */
 export const LIST = 'query List { secrets(first: 20, filter: { metadata: { env: "prod" } }) { edges { node { name version metadata } } } }';
-export const CREATE = 'mutation Create($name: String!) { createSecret(input: { name: $name, value: "created-by-the-benchmark", metadata: { env: "bench" } }) { __typename } }';
-export const UPDATE = 'mutation Update($name: String!) { updateSecret(input: { name: $name, value: "updated-by-the-benchmark" }) { __typename } }';
-export const RUN_TASK = 'mutation Run($task: JSON!) { runTask(input: { task: $task }) { __typename ... on RunTaskPayload { run { status } } } }';
 export const TOOL_SECRET = 'tool_api_key';
 
 export function toolTask(toolUrl: string): string {
@@ -40,6 +46,13 @@ export interface Scenario {
 }
 
 const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
+
+/** The client's request for its operation `name`: the manifest hash and the variables. */
+function persisted(name: string, variables: Record<string, unknown>): string {
+  const hash = Object.entries(documents as Record<string, string>).find(([, text]) => new RegExp(`(query|mutation) ${name}\\b`).test(text))?.[0];
+  if (!hash) throw new Error(`the client has no persisted operation ${name}`);
+  return JSON.stringify({ variables, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+}
 const post = (token: string | null, payload: string): Request => ({
   method: 'POST',
   path: '/graphql',
@@ -69,21 +82,21 @@ export const SCENARIOS: Scenario[] = [
     label: 'reveal (audited)',
     target: 'locksmith',
     failure: GRAPHQL_FAILURE,
-    requests: ({ tokens }) => Array.from({ length: ROTATION }, (_, i) => post(tokens[0]!, body(REVEAL, { name: seedName(i) }))),
+    requests: ({ tokens }) => Array.from({ length: ROTATION }, (_, i) => post(tokens[0]!, persisted('RevealSecret', { name: seedName(i) }))),
   },
   {
     name: 'metadata',
     label: 'metadata read',
     target: 'locksmith',
     failure: GRAPHQL_FAILURE,
-    requests: ({ tokens }) => Array.from({ length: ROTATION }, (_, i) => post(tokens[0]!, body(METADATA, { name: seedName(i) }))),
+    requests: ({ tokens }) => Array.from({ length: ROTATION }, (_, i) => post(tokens[0]!, persisted('GetSecret', { name: seedName(i) }))),
   },
   {
     name: 'list',
     label: 'list 20 by metadata',
     target: 'locksmith',
     failure: GRAPHQL_FAILURE,
-    requests: ({ tokens }) => [post(tokens[0]!, body(LIST))],
+    requests: ({ tokens }) => [post(tokens[0]!, persisted('ListSecrets', { first: 20, filter: { metadata: { env: 'prod' } } }))],
   },
   {
     name: 'create',
@@ -94,7 +107,10 @@ export const SCENARIOS: Scenario[] = [
       tokens.map((token) => ({
         ...post(token, ''),
         // A fresh name per request, so every create really inserts.
-        setupRequest: (req: Request) => ({ ...req, body: body(CREATE, { name: `new_${process.pid}_${(created++).toString(36)}` }) }),
+        setupRequest: (req: Request) => ({
+          ...req,
+          body: persisted('CreateSecret', { input: { name: `new_${process.pid}_${(created++).toString(36)}`, value: 'created-by-the-benchmark', metadata: { env: 'bench' } } }),
+        }),
       })),
   },
   {
@@ -103,13 +119,13 @@ export const SCENARIOS: Scenario[] = [
     target: 'locksmith',
     failure: GRAPHQL_FAILURE,
     requests: ({ tokens }) =>
-      Array.from({ length: ROTATION }, (_, i) => post(tokens[i % tokens.length]!, body(UPDATE, { name: seedName(i * 7) }))),
+      Array.from({ length: ROTATION }, (_, i) => post(tokens[i % tokens.length]!, persisted('UpdateSecret', { input: { name: seedName(i * 7), value: 'updated-by-the-benchmark' } }))),
   },
   {
     name: 'runTask',
     label: 'runTask, one loopback tool call',
     target: 'locksmith',
     failure: /"errors"|Error"|FAILED/,
-    requests: ({ tokens, toolUrl }) => [post(tokens[0]!, body(RUN_TASK, { task: toolTask(toolUrl) }))],
+    requests: ({ tokens, toolUrl }) => [post(tokens[0]!, persisted('RunTask', { input: { task: toolTask(toolUrl) } }))],
   },
 ];

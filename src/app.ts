@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticate';
 import { createJwtAuthenticator } from './auth/jwt';
@@ -8,12 +9,18 @@ import { createDatabaseProbe } from './db/probe';
 import { schema } from './schema';
 import { createMetrics } from './metrics';
 import { isLoopbackAddress } from './http/loopback';
+import type { PersistedLaneStats } from './http/persisted-lane';
 import { createRateLimits } from './http/rate-limit';
-import { createLocksmithYoga, type LocksmithYoga } from './yoga';
+import { createLocksmithHttp, type LocksmithYoga } from './yoga';
 
 /** The server: the core (src/core.ts) behind HTTP, plus its background jobs. */
 export interface App extends Core {
+  /** In-process requests (tests, tools): the whole pipeline, without the persisted lane. */
   readonly yoga: LocksmithYoga;
+  /** What the HTTP server runs: the persisted lane in front of yoga (src/http/persisted-lane.ts). */
+  readonly listener: RequestListener;
+  /** How many requests the persisted lane answered, and how many it read and passed to yoga. */
+  readonly persistedLane: PersistedLaneStats;
   /** Starts background jobs (the purge of expired deletions: once now, then on a timer). */
   startJobs(): void;
   close(): Promise<void>;
@@ -38,13 +45,16 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
   const core = await createCore(config, { logger, clock: options.clock, onAuditCommitted: options.onAuditCommitted, keyProviders: options.keyProviders });
   const { db, providers, dataKeys, services } = core;
   try {
-    const metrics = createMetrics(dataKeys.stats, core.tenants.stats, { token: config.limits.metricsToken });
+    const persistedLane: PersistedLaneStats = { served: 0, handedOver: 0 };
+    const metrics = createMetrics(dataKeys.stats, core.tenants.stats, { token: config.limits.metricsToken, persistedLane });
     const rateLimits = createRateLimits(config.limits.rateLimit, logger);
     await rateLimits.ready;
-    const yoga = createLocksmithYoga({
+    const { yoga, listener } = createLocksmithHttp({
       limits: config.limits,
       rateLimits,
       plugins: [metrics.plugin],
+      observeOperation: metrics.observeOperation,
+      persistedLaneStats: persistedLane,
       schema,
       services,
       logger,
@@ -71,6 +81,8 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     return {
       ...core,
       yoga,
+      listener,
+      persistedLane,
       startJobs() {
         if (purgeTimer) return;
         purge();

@@ -5,6 +5,7 @@ import type { KeyRotationService } from './crypto/key-rotation';
 import type { Actor, Principal } from './auth/principal';
 import type { DeveloperService } from './developers/service';
 import { ForbiddenError } from './errors';
+import type { RequestState } from './http/request-state';
 import type { SecretService } from './secrets/service';
 import type { TaskService } from './tasks/task-service';
 
@@ -46,5 +47,20 @@ export function actorOf(ctx: Context): Actor {
     actorId: ctx.principal.actorId,
     requestId: ctx.requestId,
     callerRequestId: ctx.callerRequestId,
+  };
+}
+
+/** A request's context, the same whichever way the request came in (yoga or the persisted lane). */
+export function requestContext(state: RequestState, services: Services, logger: Logger, maxReveals: number): Context {
+  // The edge admitted every request that gets this far; anything else is a wiring bug.
+  if (!state.principal) throw new Error('request reached GraphQL without passing the HTTP edge');
+  return {
+    requestId: state.requestId,
+    callerRequestId: state.callerRequestId,
+    principal: state.principal,
+    services,
+    logger,
+    deniedFields: [],
+    reveals: { count: 0, max: maxReveals },
   };
 }

@@ -4,8 +4,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { constantTimeEqual } from './auth/tokens';
 import type { DataKeyStats } from './crypto/data-keys';
 import type { TenantTransactionStats } from './db/tenant-transaction';
+import type { PersistedLaneStats } from './http/persisted-lane';
 
 const bearer = (header: string | null) => /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? '';
+
+/** Counts one executed operation: its type (query, mutation), whether it failed, when it started (hrtime). */
+export type ObserveOperation = (type: string, failed: boolean, startedNs: bigint) => void;
 
 /**
  * Prometheus metrics at /metrics. Labels are operation names and outcomes only: never a secret
@@ -14,8 +18,8 @@ const bearer = (header: string | null) => /^Bearer\s+(\S+)\s*$/i.exec(header ?? 
 export function createMetrics(
   dataKeyStats: DataKeyStats,
   transactionStats?: TenantTransactionStats,
-  options: { token?: string } = {},
-): { registry: Registry; plugin: Plugin } {
+  options: { token?: string; persistedLane?: PersistedLaneStats } = {},
+): { registry: Registry; plugin: Plugin; observeOperation: ObserveOperation } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'locksmith_' });
 
@@ -32,7 +36,8 @@ export function createMetrics(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const dataKeyGauge = (name: string, help: string, read: () => number) =>
+  // Counters kept elsewhere (caches, transactions, the persisted lane), read when scraped.
+  const sinceStartGauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
       help,
@@ -41,14 +46,25 @@ export function createMetrics(
         this.set(read());
       },
     });
-  dataKeyGauge('locksmith_data_key_cache_hits', 'Data-key cache hits since start.', () => dataKeyStats.hits);
-  dataKeyGauge('locksmith_data_key_cache_misses', 'Data-key cache misses since start.', () => dataKeyStats.misses);
-  dataKeyGauge('locksmith_key_provider_calls', 'Calls to the key provider since start.', () => dataKeyStats.providerCalls);
+  sinceStartGauge('locksmith_data_key_cache_hits', 'Data-key cache hits since start.', () => dataKeyStats.hits);
+  sinceStartGauge('locksmith_data_key_cache_misses', 'Data-key cache misses since start.', () => dataKeyStats.misses);
+  sinceStartGauge('locksmith_key_provider_calls', 'Calls to the key provider since start.', () => dataKeyStats.providerCalls);
   if (transactionStats) {
     // Deadlocks, lock-wait timeouts and (on Galera) certification conflicts that were retried,
     // and those that outlasted every retry: a rising second number needs an operator.
-    dataKeyGauge('locksmith_transaction_retries', 'Tenant transactions run again after a conflict, since start.', () => transactionStats.retries);
-    dataKeyGauge('locksmith_transaction_conflicts_exhausted', 'Tenant transactions that failed after every retry, since start.', () => transactionStats.exhausted);
+    sinceStartGauge('locksmith_transaction_retries', 'Tenant transactions run again after a conflict, since start.', () => transactionStats.retries);
+    sinceStartGauge('locksmith_transaction_conflicts_exhausted', 'Tenant transactions that failed after every retry, since start.', () => transactionStats.exhausted);
+  }
+
+  const observeOperation: ObserveOperation = (type, failed, startedNs) => {
+    operations.inc({ type, outcome: failed ? 'error' : 'ok' });
+    duration.observe({ type }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+  };
+
+  if (options.persistedLane) {
+    const lane = options.persistedLane;
+    sinceStartGauge('locksmith_persisted_lane_served', 'Persisted operations answered by the persisted lane, since start.', () => lane.served);
+    sinceStartGauge('locksmith_persisted_lane_handed_over', 'Requests the persisted lane read and passed to the full pipeline, since start.', () => lane.handedOver);
   }
 
   const plugin: Plugin = {
@@ -67,12 +83,10 @@ export function createMetrics(
       const type = operation?.operation ?? 'unknown';
       return {
         onExecuteDone({ result }) {
-          const failed = 'errors' in result && Boolean(result.errors?.length);
-          operations.inc({ type, outcome: failed ? 'error' : 'ok' });
-          duration.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+          observeOperation(type, 'errors' in result && Boolean(result.errors?.length), started);
         },
       };
     },
   };
-  return { registry, plugin };
+  return { registry, plugin, observeOperation };
 }

@@ -104,7 +104,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // Node checks those timeouts on this interval (30 s by default, far beyond them).
     connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs),
   };
-  const listener = createRequestListener(app.yoga, consoleSite);
+  const listener = createRequestListener(app.listener, consoleSite);
   const server: Server | HttpsServer = config.tls
     ? createHttpsServer({ ...serverOptions, cert: config.tls.cert, key: config.tls.key }, listener)
     : createServer(serverOptions, listener);

@@ -4,17 +4,21 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/authenticate';
 import type { LimitsConfig } from './config';
-import { actorOf, type Context, type Services } from './context';
+import type { RequestListener } from 'node:http';
+import clientDocuments from './client/generated/persisted-documents.json';
+import { type Context, requestContext, type Services } from './context';
 import { maskError, useErrorPresentation } from './graphql/errors';
 import { useHotJit } from './graphql/jit';
 import { useGraphQLLimits } from './graphql/limits';
 import { usePersistedOperations } from './graphql/persisted';
-import { useRefuseBeforeRunning } from './graphql/refuse-before-running';
-import { useEdge, useRequestState } from './http/edge';
+import { auditDenials, useRefuseBeforeRunning } from './graphql/refuse-before-running';
+import { createAdmission, useEdge, useRequestState } from './http/edge';
+import { createPersistedLane, type PersistedLaneStats } from './http/persisted-lane';
 import { isLoopbackHost } from './http/loopback';
 import type { RateLimits } from './http/rate-limit';
 import { cachedReadiness, type ReadinessChecks } from './http/readiness';
-import type { RequestStates } from './http/request-state';
+import type { AdmittedRequests, RequestStates } from './http/request-state';
+import type { ObserveOperation } from './metrics';
 import { useRestApi } from './rest';
 
 export interface YogaOptions {
@@ -32,6 +36,10 @@ export interface YogaOptions {
   readonly readinessChecks: ReadinessChecks;
   /** Extra yoga plugins (metrics). */
   readonly plugins?: Plugin[];
+  /** Counts operations the persisted lane runs (yoga's are counted by the metrics plugin). */
+  readonly observeOperation?: ObserveOperation;
+  /** The persisted lane's counters (src/http/persisted-lane.ts). */
+  readonly persistedLaneStats?: PersistedLaneStats;
   /** Browser origins allowed by CORS; empty disables CORS. */
   readonly corsOrigins?: readonly string[];
   readonly limits: LimitsConfig;
@@ -40,16 +48,43 @@ export interface YogaOptions {
 
 export type LocksmithYoga = YogaServerInstance<Record<string, never>, Context>;
 
+/** yoga (in-process `fetch` for tests and tools) and the node listener the server uses: the persisted lane in front of yoga. */
+export interface LocksmithHttp {
+  readonly yoga: LocksmithYoga;
+  readonly listener: RequestListener;
+}
+
 const GRAPHQL_ENDPOINT = '/graphql';
 /** Runs of one cached document before it is compiled with graphql-jit (src/graphql/jit.ts). */
 const JIT_HOT_AFTER = 2;
 const REST_BASE_PATH = '/api';
 
-export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
+export function createLocksmithHttp(options: YogaOptions): LocksmithHttp {
   const states: RequestStates = new WeakMap();
+  const admitted: AdmittedRequests = new WeakMap();
   const { limits } = options;
+  const admit = createAdmission({
+    authenticate: options.authenticate,
+    rateLimits: options.rateLimits,
+    logger: options.logger,
+    maxBodyBytes: limits.maxBodyBytes,
+  });
+  const lane = createPersistedLane({
+    schema: options.schema,
+    documents: clientDocuments,
+    admit,
+    admitted,
+    services: options.services,
+    logger: options.logger,
+    observeOperation: options.observeOperation,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    maxBodyBytes: limits.maxBodyBytes,
+    maxReveals: limits.maxReveals,
+    trustProxy: limits.trustProxy,
+    stats: options.persistedLaneStats,
+  });
 
-  return createYoga<Record<string, never>, Context>({
+  const yoga = createYoga<Record<string, never>, Context>({
     schema: options.schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     landingPage: false,
@@ -86,41 +121,27 @@ export function createLocksmithYoga(options: YogaOptions): LocksmithYoga {
       (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     context: ({ request }) => {
       const state = states.get(request);
-      // The edge authenticated every request that gets this far; anything else is a wiring bug.
-      if (!state?.principal) throw new Error('request reached GraphQL without passing the HTTP edge');
-      return {
-        requestId: state.requestId,
-        callerRequestId: state.callerRequestId,
-        principal: state.principal,
-        services: options.services,
-        logger: options.logger,
-        deniedFields: [],
-        reveals: { count: 0, max: limits.maxReveals },
-      };
+      if (!state) throw new Error('request reached GraphQL without a request state');
+      return requestContext(state, options.services, options.logger, limits.maxReveals);
     },
     plugins: [
-      useRequestState(states, limits.trustProxy),
+      useRequestState(states, admitted, limits.trustProxy),
       useOpsEndpoints(cachedReadiness(options.readinessChecks, limits.readinessCacheMs, options.logger)),
       ...(options.plugins ?? []),
-      useEdge({
-        states,
-        authenticate: options.authenticate,
-        rateLimits: options.rateLimits,
-        logger: options.logger,
-        maxBodyBytes: limits.maxBodyBytes,
-        graphqlEndpoint: GRAPHQL_ENDPOINT,
-        restBasePath: REST_BASE_PATH,
-      }),
-      usePersistedOperations(),
+      useEdge({ states, admit, graphqlEndpoint: GRAPHQL_ENDPOINT, restBasePath: REST_BASE_PATH }),
+      usePersistedOperations(clientDocuments),
       ...useGraphQLLimits(limits),
+      // After the limits, whose validation rules must all have passed before the lane takes a document.
+      lane.plugin,
       useErrorPresentation(options.logger, states, limits.maxBodyBytes),
       useRefuseBeforeRunning(),
       // Before useDenialAudit, which wraps whatever execute function is set when it runs.
       useHotJit({ hotAfter: JIT_HOT_AFTER }),
-      useDenialAudit(options.logger),
+      useDenialAudit(),
       useRestApi(REST_BASE_PATH),
     ],
   });
+  return { yoga, listener: lane.listener(yoga) };
 }
 
 /**
@@ -158,19 +179,12 @@ function useOpsEndpoints(readiness: () => Promise<{ ready: boolean; checks: Reco
  * Refused fields are collected during execution and written as one `auth.denied` audit event
  * before the response goes out (scope-auth builds its errors synchronously, so it cannot write).
  */
-function useDenialAudit(logger: Logger): Plugin<Context> {
+function useDenialAudit(): Plugin<Context> {
   return {
     onExecute({ executeFn, setExecuteFn }) {
       setExecuteFn(async (args) => {
         const result = await executeFn(args);
-        const ctx = args.contextValue as Context;
-        if (ctx.deniedFields.length > 0 && ctx.principal.kind === 'developer') {
-          try {
-            await ctx.services.audit.recordDenied(actorOf(ctx), ctx.deniedFields);
-          } catch (error) {
-            logger.error({ err: error, requestId: ctx.requestId }, 'could not audit a refused request');
-          }
-        }
+        await auditDenials(args.contextValue as Context);
         return result;
       });
     },

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Context } from '../context';
@@ -67,11 +67,31 @@ export function maskError(error: unknown): Error {
   return presentError(error);
 }
 
-export function useErrorPresentation(logger: Logger, states: RequestStates, maxBodyBytes: number): Plugin<Context> {
-  const log = (error: GraphQLError, requestId: string | undefined) => {
-    const original = masked.get(error);
-    if (original !== undefined) logger.error({ err: original, requestId, path: error.path?.join('.') }, 'unexpected error');
+/** The detail of a masked error goes to the log (it is ours: values never appear in error messages). */
+function logUnexpected(logger: Logger, error: GraphQLError, requestId: string | undefined): void {
+  const original = masked.get(error);
+  if (original !== undefined) logger.error({ err: original, requestId, path: error.path?.join('.') }, 'unexpected error');
+}
+
+/**
+ * A whole result's errors as clients may see them, each unexpected one logged once (with the
+ * request id, never a value): what the plugin below does across yoga's phases, in one step for
+ * the persisted-operation lane.
+ */
+export function presentResult(result: ExecutionResult, requestId: string, logger: Logger): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return {
+    ...result,
+    errors: result.errors.map((e) => {
+      const presented = presentError(e, requestId);
+      if (presented !== e) logUnexpected(logger, presented, requestId);
+      return presented;
+    }),
   };
+}
+
+export function useErrorPresentation(logger: Logger, states: RequestStates, maxBodyBytes: number): Plugin<Context> {
+  const log = (error: GraphQLError, requestId: string | undefined) => logUnexpected(logger, error, requestId);
   return {
     onExecute({ args }) {
       return {

@@ -38,13 +38,26 @@ export function useHotJit(options: { hotAfter: number }): Plugin {
       if (entry === null) return;
       const query = entry;
       setExecuteFn((run) => {
-        const result = query.query(run.rootValue, run.contextValue, run.variableValues) as ExecutionResult | Promise<ExecutionResult>;
+        const result = runCompiled(query, run.rootValue, run.contextValue, run.variableValues as Record<string, unknown> | undefined);
         // No data at all: the request failed before running (its variables did not coerce).
         // graphql-jit words and types those errors its own way; the ordinary executor answers
         // them as every client knows them.
-        const settled = (r: ExecutionResult) => (r.data === undefined && r.errors?.length ? executeFn(run) : r);
+        const settled = (r: ExecutionResult) => (notRun(r) ? executeFn(run) : r);
         return result instanceof Promise ? result.then(settled) : settled(result);
       });
     },
   };
+}
+
+/** Runs a compiled query; its result or a promise of it. */
+export function runCompiled(query: CompiledQuery, root: unknown, context: unknown, variables: Record<string, unknown> | null | undefined): ExecutionResult | Promise<ExecutionResult> {
+  return query.query(root, context, variables as Record<string, unknown>) as ExecutionResult | Promise<ExecutionResult>;
+}
+
+/**
+ * A result without any data: the operation never ran, because its variables did not coerce.
+ * The answer to that comes from the ordinary executor, whose wording clients know.
+ */
+export function notRun(result: ExecutionResult): boolean {
+  return result.data === undefined && Boolean(result.errors?.length);
 }

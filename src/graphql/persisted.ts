@@ -32,7 +32,7 @@ export function usePersistedOperations(documents: Readonly<Record<string, string
   };
 }
 
-function persistedId(extensions: Record<string, unknown> | undefined): string | undefined {
+export function persistedId(extensions: Record<string, unknown> | undefined): string | undefined {
   const persisted = extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
   if (!persisted || typeof persisted !== 'object' || persisted.version !== 1) return undefined;
   const hash = persisted.sha256Hash;

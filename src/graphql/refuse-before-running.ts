@@ -1,4 +1,4 @@
-import { type DocumentNode, type GraphQLField, GraphQLError, Kind } from 'graphql';
+import { type DocumentNode, type ExecutionResult, type GraphQLField, GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal';
 import { actorOf, type Context } from '../context';
@@ -23,39 +23,58 @@ export function useRefuseBeforeRunning(): Plugin<Context> {
       const document = args.document as DocumentNode;
       const operation = operationOf(document, args.operationName);
       if (!operation || !ctx?.principal) return;
-      const summary = summarizeOperation(args.schema, document, operation);
-      const denied = [...summary.fields].filter(([, field]) => !permits(ctx.principal, field)).map(([coordinate]) => coordinate);
-      if (denied.length === 0) return;
-
-      const roots = operation.selectionSet.selections.filter((s) => !(s.kind === Kind.FIELD && s.name.value === '__typename'));
-      const rootType = operation.operation === 'mutation' ? 'Mutation' : 'Query';
-      const singleRoot = roots.length === 1 && roots[0]!.kind === Kind.FIELD ? `${rootType}.${roots[0]!.name.value}` : undefined;
-      if (singleRoot && denied.includes(singleRoot)) return;
-
-      ctx.deniedFields.push(...denied);
-      const message =
-        ctx.principal.kind === 'admin'
-          ? 'the admin token can only manage developers; use a developer API key'
-          : `this API key lacks a scope this operation needs (${describe(denied, summary.fields)}); nothing was run`;
-      const refusal = new ForbiddenError(message);
-      setResultAndStopExecution({
-        errors: [
-          new GraphQLError(refusal.message, {
-            extensions: { code: refusal.code, deniedFields: denied, http: { status: refusal.httpStatus } },
-          }),
-        ],
-      });
-      // Audited like denials during execution (useDenialAudit records those; a stopped
+      const refusal = refusalOf(ctx, args.schema, document, operation);
+      if (!refusal) return;
+      setResultAndStopExecution(refusal);
+      // Audited like denials during execution (auditDenials records those; a stopped
       // operation never reaches it), before the response goes out.
-      if (ctx.principal.kind === 'developer') {
-        try {
-          await ctx.services.audit.recordDenied(actorOf(ctx), denied);
-        } catch (error) {
-          ctx.logger.error({ err: error, requestId: ctx.requestId }, 'could not audit a refused request');
-        }
-      }
+      await auditDenials(ctx);
     },
   };
+}
+
+/**
+ * The answer to an operation the caller may not run as a whole (its denied fields noted on the
+ * context for auditDenials), or undefined when it may run. Shared by the plugin above and the
+ * persisted-operation lane.
+ */
+export function refusalOf(ctx: Context, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): ExecutionResult | undefined {
+  const summary = summarizeOperation(schema, document, operation);
+  const denied = [...summary.fields].filter(([, field]) => !permits(ctx.principal, field)).map(([coordinate]) => coordinate);
+  if (denied.length === 0) return undefined;
+
+  const roots = operation.selectionSet.selections.filter((s) => !(s.kind === Kind.FIELD && s.name.value === '__typename'));
+  const rootType = operation.operation === 'mutation' ? 'Mutation' : 'Query';
+  const singleRoot = roots.length === 1 && roots[0]!.kind === Kind.FIELD ? `${rootType}.${roots[0]!.name.value}` : undefined;
+  if (singleRoot && denied.includes(singleRoot)) return undefined;
+
+  ctx.deniedFields.push(...denied);
+  const message =
+    ctx.principal.kind === 'admin'
+      ? 'the admin token can only manage developers; use a developer API key'
+      : `this API key lacks a scope this operation needs (${describe(denied, summary.fields)}); nothing was run`;
+  const refusal = new ForbiddenError(message);
+  return {
+    errors: [
+      new GraphQLError(refusal.message, {
+        extensions: { code: refusal.code, deniedFields: denied, http: { status: refusal.httpStatus } },
+      }),
+    ],
+  };
+}
+
+/**
+ * Fields refused in this request (by refusalOf, or by scope-auth during execution) are written
+ * as one `auth.denied` audit event before the response goes out. A failure to record is logged,
+ * not shown: the caller was refused either way.
+ */
+export async function auditDenials(ctx: Context): Promise<void> {
+  if (ctx.deniedFields.length === 0 || ctx.principal.kind !== 'developer') return;
+  try {
+    await ctx.services.audit.recordDenied(actorOf(ctx), ctx.deniedFields);
+  } catch (error) {
+    ctx.logger.error({ err: error, requestId: ctx.requestId }, 'could not audit a refused request');
+  }
 }
 
 type ScopeRule = Record<string, unknown> | ((...args: unknown[]) => unknown);

@@ -6,15 +6,17 @@ import { isIP } from 'node:net';
  * that proxy appended (entries to its left are whatever the client sent, so never trusted).
  * In-process calls (yoga.fetch in tests and tools) have no socket and share one bucket.
  */
-export function clientAddress(request: Request, serverContext: unknown, trustProxy: boolean): string {
+export function clientAddress(forwardedFor: string | null | undefined, peer: string | undefined, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for');
-    const last = forwarded?.split(',').map((s) => s.trim()).filter(Boolean).pop();
+    const last = forwardedFor?.split(',').map((s) => s.trim()).filter(Boolean).pop();
     if (last && isIP(stripPort(last))) return normalize(stripPort(last));
   }
-  const socket = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket;
-  const peer = socket?.remoteAddress;
   return peer ? normalize(peer) : 'in-process';
+}
+
+/** The peer address of yoga's server context (the node request's socket), if there is one. */
+export function peerOf(serverContext: unknown): string | undefined {
+  return (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket?.remoteAddress;
 }
 
 function stripPort(value: string): string {

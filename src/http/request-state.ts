@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../auth/principal';
 
 /** What the HTTP edge learned about a request before GraphQL or REST sees it. */
@@ -11,3 +13,21 @@ export interface RequestState {
 }
 
 export type RequestStates = WeakMap<Request, RequestState>;
+
+/**
+ * Requests the persisted-operation lane (src/http/persisted-lane.ts) admitted and then handed to
+ * yoga: yoga takes their state from here instead of admitting them a second time (which would
+ * count them twice against the rate limits).
+ */
+export type AdmittedRequests = WeakMap<IncomingMessage, RequestState>;
+
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** A new request's state: a fresh id, the caller's id when sane, and where it came from. */
+export function newRequestState(callerId: string | null, clientAddress: string): RequestState {
+  return {
+    requestId: randomUUID(),
+    callerRequestId: callerId && CALLER_REQUEST_ID.test(callerId) ? callerId : null,
+    clientAddress,
+  };
+}
