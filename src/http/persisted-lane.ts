@@ -211,8 +211,10 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => resolve(Buffer.concat(chunks)));
+    // A socket closed before the end (the client left, or the server's requestTimeout cut a
+    // slow body): nothing to answer. After 'end' this resolves nothing (a promise settles once).
     req.on('error', () => resolve(undefined));
-    req.on('aborted', () => resolve(undefined));
+    req.on('close', () => resolve(undefined));
   });
 }
 
