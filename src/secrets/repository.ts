@@ -30,8 +30,8 @@ export type VersionSummary = Pick<SecretVersionRow, 'version' | 'created_at' | '
 /** What opening a version's value needs. */
 export type SealedValue = Pick<SecretVersionRow, 'version' | 'data_key_id' | 'ciphertext'>;
 
-/** The read of every reveal and metadata read: built and compiled once (see prepared.ts). */
-const liveWithCurrentVersion = prepared((db: Kysely<Database>, developerId: string, name: string) =>
+/** Live secrets with their current version's sealed value (a left join: `sealed_*` null if that row is missing). */
+const withCurrentVersion = (db: Kysely<Database>, developerId: string) =>
   db
     .selectFrom('secrets as s')
     .leftJoin('secret_versions as v', (join) =>
@@ -39,9 +39,41 @@ const liveWithCurrentVersion = prepared((db: Kysely<Database>, developerId: stri
     )
     .selectAll('s')
     .select(['v.version as sealed_version', 'v.data_key_id as sealed_data_key_id', 'v.ciphertext as sealed_ciphertext'])
-    .where('s.developer_id', '=', developerId)
-    .where('s.live_name', '=', name),
+    .where('s.developer_id', '=', developerId);
+
+/** The read of every reveal and metadata read: built and compiled once (see prepared.ts). */
+const liveWithCurrentVersion = prepared((db: Kysely<Database>, developerId: string, name: string) =>
+  withCurrentVersion(db, developerId).where('s.live_name', '=', name),
 );
+
+/**
+ * The same read for several names of one developer (concurrent lookups coalesced, see
+ * src/secrets/lookups.ts): one compiled statement per count of names, up to MAX_NAMES_PER_READ.
+ */
+export const MAX_NAMES_PER_READ = 64;
+const liveWithCurrentVersionByCount = new Map<number, (db: Kysely<Database>, developerId: string, ...names: string[]) => ReturnType<typeof liveWithCurrentVersion>>();
+function liveWithCurrentVersions(db: Kysely<Database>, developerId: string, names: readonly string[]) {
+  let query = liveWithCurrentVersionByCount.get(names.length);
+  if (!query) {
+    query = prepared((db: Kysely<Database>, developerId: string, ...names: string[]) => withCurrentVersion(db, developerId).where('s.live_name', 'in', names));
+    liveWithCurrentVersionByCount.set(names.length, query);
+  }
+  return query(db, developerId, ...names);
+}
+
+export interface LiveWithSealed {
+  readonly secret: SecretRow;
+  /** Null only if the current version's row is missing. */
+  readonly sealed: SealedValue | null;
+}
+
+function splitSealed(row: SecretRow & { sealed_version: number | null; sealed_data_key_id: string | null; sealed_ciphertext: Buffer | null }): LiveWithSealed {
+  const { sealed_version, sealed_data_key_id, sealed_ciphertext, ...secret } = row;
+  return {
+    secret,
+    sealed: sealed_version === null ? null : { version: sealed_version, data_key_id: sealed_data_key_id!, ciphertext: sealed_ciphertext! },
+  };
+}
 
 export class SecretRepository {
   /** SQLite serialises transactions on its one connection; MySQL needs row locks (FOR UPDATE). */
@@ -71,14 +103,21 @@ export class SecretRepository {
    * The live secret `name` with its current version's sealed value, in one query: a reveal then
    * needs no second round trip. `sealed` is null only if the version row is missing.
    */
-  async findLiveWithCurrentVersion(developerId: string, name: string): Promise<{ secret: SecretRow; sealed: SealedValue | null } | undefined> {
+  async findLiveWithCurrentVersion(developerId: string, name: string): Promise<LiveWithSealed | undefined> {
     const [row] = await liveWithCurrentVersion(this.db, developerId, name);
-    if (!row) return undefined;
-    const { sealed_version, sealed_data_key_id, sealed_ciphertext, ...secret } = row;
-    return {
-      secret,
-      sealed: sealed_version === null ? null : { version: sealed_version, data_key_id: sealed_data_key_id!, ciphertext: sealed_ciphertext },
-    };
+    return row ? splitSealed(row) : undefined;
+  }
+
+  /**
+   * findLiveWithCurrentVersion for several names of one developer in one query (at most
+   * MAX_NAMES_PER_READ, distinct): the found ones, by name.
+   */
+  async findLiveWithCurrentVersions(developerId: string, names: readonly string[]): Promise<Map<string, LiveWithSealed>> {
+    if (names.length > MAX_NAMES_PER_READ) throw new Error(`at most ${MAX_NAMES_PER_READ} names per read`);
+    const rows = names.length === 1 ? await liveWithCurrentVersion(this.db, developerId, names[0]!) : await liveWithCurrentVersions(this.db, developerId, names);
+    const found = new Map<string, LiveWithSealed>();
+    for (const row of rows) found.set(row.name, splitSealed(row));
+    return found;
   }
 
   findLiveByNames(developerId: string, names: readonly string[]): Promise<SecretRow[]> {

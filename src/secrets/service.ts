@@ -13,6 +13,7 @@ import { newId } from '../ids';
 import { checkPageArgs, type Page, type PageArgs, toPage } from '../pagination';
 import { decodeSecretCursor, decodeVersionCursor, type Secret, type SecretVersionInfo, toSecret, toVersionInfo } from './model';
 import { type SealedValue, SecretRepository } from './repository';
+import { SecretLookups } from './lookups';
 import {
   checkAllowedHosts,
   checkDescription,
@@ -102,6 +103,8 @@ const SYSTEM_ACTOR = 'system';
  */
 export class SecretService {
   private readonly repo: SecretRepository;
+  /** Concurrent get()s coalesced into one query per developer (see SecretLookups). */
+  private readonly lookups: SecretLookups;
   /** Reveal records of one tenant that arrive together share a transaction (see GroupCommitter). */
   private readonly reveals: GroupCommitter<RevealRecord>;
   /** Creates of one tenant that arrive together share a transaction too (see commitCreates). */
@@ -111,6 +114,7 @@ export class SecretService {
 
   constructor(private readonly deps: SecretServiceDeps) {
     this.repo = new SecretRepository(deps.db);
+    this.lookups = new SecretLookups(this.repo);
     // Two reveal commits of a tenant may run at once: the second opens its transaction and waits
     // on the chain head's lock while the first commits, so its first round trips overlap the
     // first one's commit. Creates stay at one: measured, a second concurrent batch only added
@@ -428,7 +432,7 @@ export class SecretService {
   /** A live secret by name, or null (absent, deleted, or another tenant's: indistinguishable). */
   async get(actor: Pick<Actor, 'developerId'>, nameInput: unknown): Promise<Secret | null> {
     const name = checkName(nameInput);
-    const found = await this.repo.findLiveWithCurrentVersion(actor.developerId, name);
+    const found = await this.lookups.find(actor.developerId, name);
     if (!found) return null;
     const secret = toSecret(found.secret);
     // Kept with the object the resolvers hand back to reveal(): no second query for the value.

@@ -37,6 +37,29 @@ describe.each(DATABASE_KINDS)('reveal path on %s', (kind) => {
     expect(watched.nodes.filter((n) => n.kind === 'SelectQueryNode' && touches('secret_versions')(n))).toHaveLength(1);
   });
 
+  it('coalesces concurrent lookups into one query per developer, never answering one tenant with another\'s secret', async () => {
+    const other = await t.createDeveloper('reveal path other');
+    await createSecret(t, other.token, { name: 'only_other', value: 'value-of-only-other' });
+    await createSecret(t, other.token, { name: 'one', value: 'value-of-other-one' });
+    const otherActor = { developerId: other.id, actorId: 'reveal-path-other', requestId: 'o1' };
+    watched.nodes.length = 0;
+    const [one, two, missing, foreign, otherOne, otherOnly] = await Promise.all([
+      watched.service.get(actor(), 'one'),
+      watched.service.get(actor(), 'two'),
+      watched.service.get(actor(), 'nope'),
+      watched.service.get(actor(), 'only_other'),
+      watched.service.get(otherActor, 'one'),
+      watched.service.get(otherActor, 'only_other'),
+    ]);
+    // Two queries, one per developer, not six.
+    expect(watched.nodes.filter((n) => n.kind === 'SelectQueryNode' && touches('secrets')(n))).toHaveLength(2);
+    expect([one?.name, two?.name, missing, foreign]).toEqual(['one', 'two', null, null]);
+    expect(otherOne?.id).not.toBe(one?.id);
+    expect(await watched.service.reveal(actor(), one!)).toBe('value-of-one-v2');
+    expect(await watched.service.reveal(otherActor, otherOne!)).toBe('value-of-other-one');
+    expect(await watched.service.reveal(otherActor, otherOnly!)).toBe('value-of-only-other');
+  });
+
   it('commits concurrent reveals of a tenant together: one batch, one update of last_revealed_at', async () => {
     const secrets = await Promise.all(['one', 'two', 'three'].map((n) => watched.service.get(actor(), n)));
     watched.nodes.length = 0;
