@@ -73,12 +73,12 @@ interface Prepared {
  * each (tests/integration/persisted-lane.test.ts compares the two for every entry). Anything
  * else goes to yoga.
  */
-const MEDIA_TYPES: Readonly<Record<string, string>> = {
-  '': 'application/json',
-  '*/*': 'application/json',
-  'application/json': 'application/json',
-  'application/graphql-response+json, application/json': 'application/graphql-response+json',
-};
+const MEDIA_TYPES: ReadonlyMap<string, string> = new Map([
+  ['', 'application/json'],
+  ['*/*', 'application/json'],
+  ['application/json', 'application/json'],
+  ['application/graphql-response+json, application/json', 'application/graphql-response+json'],
+]);
 
 export function createPersistedLane(options: PersistedLaneOptions): PersistedLane {
   const { schema, logger } = options;
@@ -162,7 +162,8 @@ function eligible(req: IncomingMessage, options: PersistedLaneOptions): string |
   if (type !== 'application/json' && type !== 'application/json; charset=utf-8') return undefined;
   const length = h['content-length'];
   if (length === undefined || !/^[1-9]\d{0,9}$/.test(length) || Number(length) > options.maxBodyBytes) return undefined;
-  return MEDIA_TYPES[h.accept ?? ''];
+  // A Map, not an object: an Accept of "constructor" must not find a prototype's property.
+  return MEDIA_TYPES.get(h.accept ?? '');
 }
 
 /** The operation a body asks for, when it is a single persisted operation the lane has ready. */
