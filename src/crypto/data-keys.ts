@@ -101,7 +101,11 @@ export class DataKeyService {
    * Weak: it goes when the cache drops the Buffer.
    */
   async keyObject(developerId: string, dataKeyId: string): Promise<KeyObject> {
-    const key = await this.get(developerId, dataKeyId);
+    return this.keyObjectOf(await this.get(developerId, dataKeyId));
+  }
+
+  /** The KeyObject of a key this service handed out (`current()`'s, to seal new values), made once. */
+  keyObjectOf(key: Buffer): KeyObject {
     let object = this.keyObjects.get(key);
     if (!object) this.keyObjects.set(key, (object = createSecretKey(key)));
     return object;

@@ -158,7 +158,7 @@ export class SecretService {
     };
     let ciphertext: Buffer;
     try {
-      ciphertext = seal(dataKey.key, plaintext, { developerId: actor.developerId, secretId: id, version: 1 });
+      ciphertext = seal(this.deps.dataKeys.keyObjectOf(dataKey.key), plaintext, { developerId: actor.developerId, secretId: id, version: 1 });
     } finally {
       plaintext.fill(0);
     }
@@ -631,7 +631,7 @@ export class SecretService {
     plaintext: Buffer,
     now: number,
   ): Promise<void> {
-    const ciphertext = seal(dataKey.key, plaintext, { developerId: actor.developerId, secretId, version });
+    const ciphertext = seal(this.deps.dataKeys.keyObjectOf(dataKey.key), plaintext, { developerId: actor.developerId, secretId, version });
     await repo.insertVersion({
       secret_id: secretId,
       version,
