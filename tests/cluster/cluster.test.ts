@@ -261,38 +261,59 @@ describeCluster('three locksmith nodes on a 3-node Galera cluster', () => {
 
   it('keeps serving writes on the healthy nodes with zero errors when one database node dies; the orphan turns unready, then recovers', async () => {
     const failures: string[] = [];
-    let writes = 0;
+    /** Acknowledged updates per writer (two on node 1, two on node 2). */
+    const writes = [0, 0, 0, 0];
+    const total = () => writes.reduce((a, b) => a + b, 0);
     let running = true;
-    const writer = async (node: number, w: number) => {
+    const writer = async (node: number, w: number, slot: number) => {
       const name = `survivor_${node}_${w}`;
       const first = await create(node, name, 'v1');
       if (!first.ok) failures.push(`node ${node} create: ${first.detail}`);
       for (let i = 2; running; i++) {
         const result = await update(node, name, `v${i}`);
-        if (result.typename === 'UpdateSecretPayload') writes++;
+        if (result.typename === 'UpdateSecretPayload') writes[slot]!++;
         else failures.push(`node ${node} update: ${result.detail}`);
       }
     };
-    const traffic = [1, 2].flatMap((node) => [0, 1].map((w) => writer(node, w)));
-    await wait(1_500);
-    const writesBefore = writes;
-    await cluster!.kill(0);
-    const killedAt = Date.now();
-    let unready = false;
-    while (Date.now() - killedAt < 15_000 + SLACK_MS) {
-      if ((await readyz(0)) === 503) {
-        unready = true;
-        break;
+    const traffic = [1, 2].flatMap((node, n) => [0, 1].map((w) => writer(node, w, 2 * n + w)));
+    // Polled, not slept: the scenario's traffic is what costs CPU, so it runs no longer than the
+    // states it has to cross.
+    const until = async (what: string, done: () => boolean | Promise<boolean>, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what} (failures so far: ${JSON.stringify(failures)})`);
+        await wait(100);
       }
-      await wait(250);
+    };
+    let writesBefore = 0;
+    let unready = false;
+    try {
+      await until('every writer has an update acknowledged', () => writes.every((n) => n > 0));
+      writesBefore = total();
+      await cluster!.kill(0);
+      const killedAt = Date.now();
+      while (Date.now() - killedAt < 15_000 + SLACK_MS) {
+        if ((await readyz(0)) === 503) {
+          unready = true;
+          break;
+        }
+        await wait(250);
+      }
+      // Traffic carries on across the membership change: until both healthy nodes have evicted the
+      // dead one, then until every writer has three more updates acknowledged in the smaller cluster.
+      const clusterOfTwo = async (node: number) => (await cluster!.status(node)).size === 2;
+      await until('nodes 1 and 2 evict node 0', async () => (await clusterOfTwo(1)) && (await clusterOfTwo(2)));
+      const atEviction = [...writes];
+      await until('every writer has 3 updates acknowledged after the eviction', () => writes.every((n, i) => n >= atEviction[i]! + 3));
+    } finally {
+      // Also when a wait above timed out: no writer outlives the test.
+      running = false;
+      await Promise.allSettled(traffic);
     }
-    // Traffic carries on across the membership change (Galera evicts the dead node).
-    await wait(8_000);
-    running = false;
     await Promise.all(traffic);
     expect(unready).toBe(true);
     expect(failures).toEqual([]);
-    expect(writes).toBeGreaterThan(writesBefore);
+    expect(total()).toBeGreaterThan(writesBefore);
 
     // The database node comes back; the same server process turns ready and writes again.
     await cluster!.restart(0);
