@@ -5,33 +5,15 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { DatabaseConfig } from '../../src/config';
 import { createDatabase, migrateToLatest } from '../../src/db/connect';
+import type { DatabaseKind } from './database-kinds';
+
+export { type DatabaseKind, DATABASE_KINDS, testDatabaseKinds } from './database-kinds';
 
 /**
  * Real databases for tests: a fresh SQLite file in a temp dir, or a fresh database on the
  * MariaDB at LOCKSMITH_TEST_MYSQL_URL (default mysql://root@127.0.0.1:3306). Each call gets its
  * own, so test files run in parallel without seeing each other's rows.
  */
-export type DatabaseKind = 'sqlite' | 'mysql';
-
-const ALL_DATABASE_KINDS: readonly DatabaseKind[] = ['sqlite', 'mysql'];
-
-/**
- * The databases the suite runs over: LOCKSMITH_TEST_DATABASES (comma-separated, e.g. `sqlite`
- * to run without MariaDB), default both.
- */
-export function testDatabaseKinds(env: Readonly<Record<string, string | undefined>> = process.env): DatabaseKind[] {
-  const listed = (env.LOCKSMITH_TEST_DATABASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (listed.length === 0) return [...ALL_DATABASE_KINDS];
-  for (const kind of listed) {
-    if (!(ALL_DATABASE_KINDS as readonly string[]).includes(kind)) {
-      throw new Error(`LOCKSMITH_TEST_DATABASES: "${kind}" is not one of ${ALL_DATABASE_KINDS.join(', ')}`);
-    }
-  }
-  return ALL_DATABASE_KINDS.filter((kind) => listed.includes(kind));
-}
-
-export const DATABASE_KINDS: readonly DatabaseKind[] = testDatabaseKinds();
-
 export interface TestDatabase {
   readonly kind: DatabaseKind;
   readonly config: DatabaseConfig;
