@@ -6,7 +6,11 @@
  *
  * Traps this works around (seen on this machine kind): as root, rsync SST fails ("Permission
  * denied") and the joiner aborts, so mariadbd runs as user=mysql with the node folders owned by
- * mysql; mariadbd ignores a world-writable config file, so configs are 0644.
+ * mysql; mariadbd ignores a world-writable config file, so configs are 0644. Each node (and its
+ * mariadb-install-db bootstrap) has a tmpdir of its own: a starting mariadbd deletes every
+ * `#sql*` file in its tmpdir as a crash leftover, and in the shared /tmp those are the live
+ * temporary tables of the MariaDB the rest of the suite uses, whose queries then fail with
+ * "Error on delete of '/tmp/#sql-temptable-...'".
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,8 +93,8 @@ export async function startGaleraCluster(size = 3): Promise<GaleraCluster> {
   const addresses = nodes.map((n) => `127.0.0.1:${n.gcommPort}`).join(',');
   for (const node of nodes) {
     mkdirSync(join(node.dir, 'data'), { recursive: true });
-    chownSync(node.dir, mysqlUid, mysqlGid);
-    chownSync(join(node.dir, 'data'), mysqlUid, mysqlGid);
+    mkdirSync(join(node.dir, 'tmp'));
+    for (const dir of [node.dir, join(node.dir, 'data'), join(node.dir, 'tmp')]) chownSync(dir, mysqlUid, mysqlGid);
     writeFileSync(
       node.config,
       [
@@ -100,6 +104,7 @@ export async function startGaleraCluster(size = 3): Promise<GaleraCluster> {
         `socket=${join(node.dir, 'mysqld.sock')}`,
         `pid-file=${join(node.dir, 'mysqld.pid')}`,
         `log-error=${join(node.dir, 'error.log')}`,
+        `tmpdir=${join(node.dir, 'tmp')}`,
         `port=${node.port}`,
         'bind-address=127.0.0.1',
         'skip-name-resolve',
@@ -132,6 +137,7 @@ export async function startGaleraCluster(size = 3): Promise<GaleraCluster> {
         '--no-defaults',
         '--user=mysql',
         `--datadir=${join(node.dir, 'data')}`,
+        `--tmpdir=${join(node.dir, 'tmp')}`, // passed on to the bootstrap mariadbd
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
       ],
