@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditEventRow, Database } from '../db/database';
-import { tenantContextOf } from '../db/tenant-transaction';
+import { type TenantContext, tenantContextOf } from '../db/tenant-transaction';
 import { newId } from '../ids';
-import { insertAuditEvents, insertChainHead, moveChainHead } from './repository';
+import { type ChainHead, insertAuditEvents, insertChainHead, moveChainHead } from './repository';
 
 export type AuditAction =
   | 'secret.create'
@@ -54,9 +54,48 @@ export async function appendAuditEvents(
   entries: readonly AuditEntry[],
   at: number,
 ): Promise<void> {
-  if (entries.length === 0) return;
-  const context = tenantContextOf(trx, developerId);
-  const from = context.head;
+  await appendAuditEventsOfTenants(trx, new Map([[developerId, entries]]), at);
+}
+
+/**
+ * appendAuditEvents for several tenants of one transaction (a batch of creates across tenants):
+ * each tenant's records go to its own chain, and all of them go into the database in one
+ * multi-row insert instead of one per tenant.
+ */
+export async function appendAuditEventsOfTenants(
+  trx: Kysely<Database>,
+  entriesByTenant: ReadonlyMap<string, readonly AuditEntry[]>,
+  at: number,
+): Promise<void> {
+  const all: AuditEventRow[] = [];
+  const moved: Array<{ context: TenantContext; to: ChainHead; rows: AuditEventRow[] }> = [];
+  for (const [developerId, entries] of entriesByTenant) {
+    if (entries.length === 0) continue;
+    const context = tenantContextOf(trx, developerId);
+    const from = context.head;
+    const { rows, to } = chainAuditRows(developerId, context.nodeId, from, entries, at);
+    // The head first: two first writers of a chain collide on its key before writing anything else.
+    if (from) await moveChainHead(trx, developerId, context.nodeId, from, to);
+    else await insertChainHead(trx, developerId, context.nodeId, to);
+    moved.push({ context, to, rows });
+    all.push(...rows);
+  }
+  if (all.length === 0) return;
+  await insertAuditEvents(trx, all);
+  for (const { context, to, rows } of moved) {
+    context.head = to;
+    context.appended.push(...rows);
+  }
+}
+
+/** The records of `entries` chained after `from` (the chain's genesis when undefined), and the head they lead to. */
+function chainAuditRows(
+  developerId: string,
+  chainId: string,
+  from: ChainHead | undefined,
+  entries: readonly AuditEntry[],
+  at: number,
+): { rows: AuditEventRow[]; to: ChainHead } {
   let seq = from?.seq ?? 0;
   let prevHash = from?.hash ?? GENESIS_HASH;
   const rows: AuditEventRow[] = entries.map((entry) => {
@@ -65,7 +104,7 @@ export async function appendAuditEvents(
       // Generated here, after the head lock: within a chain, id order is seq order.
       id: newId(),
       developer_id: developerId,
-      chain_id: context.nodeId,
+      chain_id: chainId,
       seq,
       action: entry.action,
       secret_name: entry.secretName ?? null,
@@ -82,13 +121,7 @@ export async function appendAuditEvents(
     prevHash = row.hash;
     return row;
   });
-  const to = { seq, hash: prevHash };
-  // The head first: two first writers of a chain collide on its key before writing anything else.
-  if (from) await moveChainHead(trx, developerId, context.nodeId, from, to);
-  else await insertChainHead(trx, developerId, context.nodeId, to);
-  await insertAuditEvents(trx, rows);
-  context.head = to;
-  context.appended.push(...rows);
+  return { rows, to: { seq, hash: prevHash } };
 }
 
 /**

@@ -16,6 +16,20 @@ export class DataKeyRepository {
       .executeTakeFirst();
   }
 
+  /** findNewest of several developers in one query: the newest row of each that has one. */
+  async findNewestOfMany(developerIds: readonly string[]): Promise<Map<string, DataKeyRow>> {
+    if (developerIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('data_keys as d')
+      .selectAll('d')
+      .where('d.developer_id', 'in', [...developerIds])
+      .where((eb) =>
+        eb('d.generation', '=', eb.selectFrom('data_keys as n').select((n) => n.fn.max('n.generation').as('g')).whereRef('n.developer_id', '=', 'd.developer_id')),
+      )
+      .execute();
+    return new Map(rows.map((r) => [r.developer_id, r]));
+  }
+
   findById(developerId: string, id: string): Promise<DataKeyRow | undefined> {
     return this.db
       .selectFrom('data_keys')

@@ -1,4 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
+import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import type { DataKeyRow } from '../db/database';
@@ -58,6 +59,8 @@ export class DataKeyService {
   private readonly keyObjects = new WeakMap<Buffer, KeyObject>();
   private readonly inFlight = new Map<string, Promise<Buffer>>();
   private readonly maxUses: number;
+  /** The newest data key row of each developer asked for, read together (see current()). */
+  private readonly newest: DataLoader<string, DataKeyRow | undefined>;
   readonly providers: KeyProviderSet;
   readonly stats: DataKeyStats = { hits: 0, misses: 0, providerCalls: 0 };
 
@@ -68,6 +71,12 @@ export class DataKeyService {
     options: DataKeyCacheOptions,
   ) {
     this.providers = providers instanceof KeyProviderSet ? providers : new KeyProviderSet(providers);
+    // No cache: every current() reads the database, so a rotation committed before it began is
+    // used at once, on every node. Batched per round of the event loop, as secret lookups are.
+    this.newest = new DataLoader(async (ids) => {
+      const rows = await repository.findNewestOfMany(ids);
+      return ids.map((id) => rows.get(id));
+    }, { cache: false, maxBatchSize: 64, batchScheduleFn: (run) => setImmediate(run) });
     this.maxUses = options.maxUses ?? Number.POSITIVE_INFINITY;
     // TTLs run on the service's clock (ttlResolution 0: read it on every check, never a stale copy).
     this.cache = new LRUCache<string, CachedKey>({
@@ -86,7 +95,9 @@ export class DataKeyService {
   /** The key new writes are sealed with; creates the developer's first data key on demand. */
   async current(developerId: string): Promise<DataKey> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const newest = await this.repository.findNewest(developerId);
+      // Concurrent writes (of any developers) share one read of their newest keys; after a lost
+      // race to create the first key, the winner's is read on its own.
+      const newest = attempt === 0 ? await this.newest.load(developerId) : await this.repository.findNewest(developerId);
       if (newest) return { id: newest.id, key: await this.unwrap(newest) };
       const created = await this.create(developerId, 1);
       if (created) return created;

@@ -163,6 +163,24 @@ export class SecretRepository {
       .executeTakeFirst();
   }
 
+  /** findDeletedByNames for several tenants at once (each tenant's names looked up among its own secrets only), in one query. */
+  findDeletedByNamesOfTenants(
+    namesByTenant: ReadonlyMap<string, readonly string[]>,
+    now: number,
+  ): Promise<Pick<SecretRow, 'name' | 'purge_at'> | undefined> {
+    const tenants = [...namesByTenant].filter(([, names]) => names.length > 0);
+    if (tenants.length === 0) return Promise.resolve(undefined);
+    if (tenants.length === 1) return this.findDeletedByNames(tenants[0]![0], tenants[0]![1], now);
+    return this.db
+      .selectFrom('secrets')
+      .select(['name', 'purge_at'])
+      .where((eb) => eb.or(tenants.map(([developerId, names]) => eb.and([eb('developer_id', '=', developerId), eb('name', 'in', [...names])]))))
+      .where('deleted_at', 'is not', null)
+      .where('purge_at', '>', now)
+      .limit(1)
+      .executeTakeFirst();
+  }
+
   findById(developerId: string, id: string): Promise<SecretRow | undefined> {
     return this.db
       .selectFrom('secrets')

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { type AuditEntry, appendAuditEvents } from '../audit/audit-log';
+import { type AuditEntry, appendAuditEvents, appendAuditEventsOfTenants } from '../audit/audit-log';
 import { type BatchOutcome, GroupCommitter } from '../audit/group-commit';
 import type { Actor } from '../auth/principal';
 import type { Clock } from '../clock';
@@ -199,26 +199,26 @@ export class SecretService {
           await repo.insertNewSecrets(batch);
           const now = this.deps.clock.now();
           const byTenant = Map.groupBy(batch, (c) => c.secret.developer_id);
-          for (const [developerId, created] of byTenant) {
-            // As in AWS Secrets Manager, a deleted secret keeps its name until it is purged, so it
-            // can always be restored (docs/api.md, Rules for secrets).
-            const held = await repo.findDeletedByNames(developerId, created.map((c) => c.secret.name), now);
-            if (held) throw heldByDeletedSecret(held.name, Number(held.purge_at));
-          }
-          for (const [developerId, created] of byTenant) {
-            await appendAuditEvents(
-              trx,
-              developerId,
-              created.map((c) => ({
-                action: 'secret.create' as const,
-                secretName: c.secret.name,
-                version: 1,
-                actor: c.actor.actorId,
-                requestId: c.actor.requestId,
-              })),
-              now,
-            );
-          }
+          // As in AWS Secrets Manager, a deleted secret keeps its name until it is purged, so it
+          // can always be restored (docs/api.md, Rules for secrets). One query for every tenant.
+          const held = await repo.findDeletedByNamesOfTenants(new Map([...byTenant].map(([developerId, created]) => [developerId, created.map((c) => c.secret.name)])), now);
+          if (held) throw heldByDeletedSecret(held.name, Number(held.purge_at));
+          await appendAuditEventsOfTenants(
+            trx,
+            new Map(
+              [...byTenant].map(([developerId, created]) => [
+                developerId,
+                created.map((c) => ({
+                  action: 'secret.create' as const,
+                  secretName: c.secret.name,
+                  version: 1,
+                  actor: c.actor.actorId,
+                  requestId: c.actor.requestId,
+                })),
+              ]),
+            ),
+            now,
+          );
         },
       );
     if (items.length === 1) return write(items);

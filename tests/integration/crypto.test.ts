@@ -223,6 +223,17 @@ describe.each(DATABASE_KINDS)('encryption at rest on %s', (kind) => {
     });
   });
 
+  it('concurrent writers of several developers each get their own newest data key, a rotation seen at once', async () => {
+    const other = await t.createDeveloper('crypto other');
+    const [mine, theirs] = await Promise.all([t.app.dataKeys.current(dev.id), t.app.dataKeys.current(other.id)]);
+    expect(mine.id).not.toBe(theirs.id);
+    const rotated = await t.app.dataKeys.rotate(dev.id);
+    // Read together in one batch: each developer's newest, the rotation included.
+    const after = await Promise.all([t.app.dataKeys.current(dev.id), t.app.dataKeys.current(other.id), t.app.dataKeys.current(dev.id)]);
+    expect(after.map((k) => k.id)).toEqual([rotated.id, theirs.id, rotated.id]);
+    expect(after[0]!.key.equals(mine.key)).toBe(false);
+  });
+
   it('reads use the cached data key: no key-provider call per read', async () => {
     await createSecret(t, dev.token, { name: 'cached', value: 'cached-value-1' });
     expect(await reveal(t, dev.token, 'cached')).toBe('cached-value-1');

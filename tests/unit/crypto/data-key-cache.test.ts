@@ -55,9 +55,13 @@ function counting(name: string): KeyProvider & { calls: Record<string, number>; 
 
 /** The subset of DataKeyRepository the service uses, over an array. */
 function memoryRepository(rows: DataKeyRow[] = []): DataKeyRepository {
+  const newest = (developerId: string) => rows.filter((r) => r.developer_id === developerId).sort((a, b) => b.generation - a.generation)[0];
   const repo = {
     async findNewest(developerId: string) {
-      return rows.filter((r) => r.developer_id === developerId).sort((a, b) => b.generation - a.generation)[0];
+      return newest(developerId);
+    },
+    async findNewestOfMany(developerIds: readonly string[]) {
+      return new Map(developerIds.flatMap((id) => (newest(id) ? [[id, newest(id)!] as const] : [])));
     },
     async findById(developerId: string, id: string) {
       return rows.find((r) => r.developer_id === developerId && r.id === id);
