@@ -49,10 +49,12 @@ const liveWithCurrentVersion = prepared((db: Kysely<Database>, developerId: stri
 /**
  * The same read for several names of one developer (concurrent lookups coalesced, see
  * src/secrets/lookups.ts): one compiled statement per count of names, up to MAX_NAMES_PER_READ.
+ * A single name keeps the equality lookup above.
  */
 export const MAX_NAMES_PER_READ = 64;
 const liveWithCurrentVersionByCount = new Map<number, (db: Kysely<Database>, developerId: string, ...names: string[]) => ReturnType<typeof liveWithCurrentVersion>>();
 function liveWithCurrentVersions(db: Kysely<Database>, developerId: string, names: readonly string[]) {
+  if (names.length === 1) return liveWithCurrentVersion(db, developerId, names[0]!);
   let query = liveWithCurrentVersionByCount.get(names.length);
   if (!query) {
     query = prepared((db: Kysely<Database>, developerId: string, ...names: string[]) => withCurrentVersion(db, developerId).where('s.live_name', 'in', names));
@@ -100,23 +102,14 @@ export class SecretRepository {
   }
 
   /**
-   * The live secret `name` with its current version's sealed value, in one query: a reveal then
-   * needs no second round trip. `sealed` is null only if the version row is missing.
-   */
-  async findLiveWithCurrentVersion(developerId: string, name: string): Promise<LiveWithSealed | undefined> {
-    const [row] = await liveWithCurrentVersion(this.db, developerId, name);
-    return row ? splitSealed(row) : undefined;
-  }
-
-  /**
-   * findLiveWithCurrentVersion for several names of one developer in one query (at most
-   * MAX_NAMES_PER_READ, distinct): the found ones, by name.
+   * The live secrets of these names (at most MAX_NAMES_PER_READ, distinct) with their current
+   * version's sealed value, in one query: a reveal then needs no second round trip. The found
+   * ones, by name; `sealed` is null only if a version row is missing.
    */
   async findLiveWithCurrentVersions(developerId: string, names: readonly string[]): Promise<Map<string, LiveWithSealed>> {
     if (names.length > MAX_NAMES_PER_READ) throw new Error(`at most ${MAX_NAMES_PER_READ} names per read`);
-    const rows = names.length === 1 ? await liveWithCurrentVersion(this.db, developerId, names[0]!) : await liveWithCurrentVersions(this.db, developerId, names);
     const found = new Map<string, LiveWithSealed>();
-    for (const row of rows) found.set(row.name, splitSealed(row));
+    for (const row of await liveWithCurrentVersions(this.db, developerId, names)) found.set(row.name, splitSealed(row));
     return found;
   }
 
