@@ -19,7 +19,7 @@ import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../tes
 import { openRaw } from '../tests/support/raw-db';
 import { runScale } from './scale';
 import { measureWriteCeiling } from './write-ceiling';
-import { type BenchProcess, buildLikeNpmStart, pickPort, START_SCRIPT, startProcess } from './processes';
+import { BENCH_RATE_LIMITS, type BenchProcess, buildLikeNpmStart, pickPort, START_SCRIPT, startProcess } from './processes';
 import { type KindResults, type Measurement, renderChart, renderResults } from './report';
 import { SCENARIOS, type Scenario, SECRETS_PER_TENANT, seedName, TENANTS, TOOL_SECRET } from './scenarios';
 
@@ -111,10 +111,7 @@ async function benchKind(kind: DatabaseKind, options: Options, toolUrl: string):
         LOCKSMITH_ADMIN_TOKEN: adminToken,
         LOCKSMITH_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
         LOCKSMITH_LOG_LEVEL: 'warn',
-        // One key drives thousands of requests a second from one address: far past the default
-        // rate limits (which would answer 429). The limiter still runs on every request.
-        LOCKSMITH_RATE_LIMIT_PER_KEY: String(1_000_000_000),
-        LOCKSMITH_RATE_LIMIT_PER_ADDRESS: String(1_000_000_000),
+        ...BENCH_RATE_LIMITS,
         // The tool server is on loopback, which task calls may not reach by default.
         LOCKSMITH_TASK_ALLOWED_NETWORKS: '127.0.0.0/8',
         LOCKSMITH_TASK_ALLOWED_HOSTS: '127.0.0.1',

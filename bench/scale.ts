@@ -21,7 +21,7 @@ import { seal } from '../src/crypto/envelope';
 import { newId } from '../src/ids';
 import { metadataEntryHash } from '../src/secrets/validation';
 import { createTestDatabase, type DatabaseKind } from '../tests/support/databases';
-import { buildLikeNpmStart, pickPort, START_SCRIPT, startProcess } from './processes';
+import { BENCH_RATE_LIMITS, buildLikeNpmStart, pickPort, START_SCRIPT, startProcess } from './processes';
 import { LIST, REVEAL } from './scenarios';
 
 const ROWS_PER_STATEMENT = 1000;
@@ -66,10 +66,7 @@ export async function runScale(argv: string[]): Promise<void> {
     LOCKSMITH_ADMIN_TOKEN: adminToken,
     LOCKSMITH_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     LOCKSMITH_LOG_LEVEL: 'warn',
-    // One key measures each stage at thousands of requests a second, past the default per-key
-    // budget (which would answer 429 from the second stage on); the limiter still runs.
-    LOCKSMITH_RATE_LIMIT_PER_KEY: String(1_000_000_000),
-    LOCKSMITH_RATE_LIMIT_PER_ADDRESS: String(1_000_000_000),
+    ...BENCH_RATE_LIMITS,
   };
   const core = await createCore(loadConfig(env), { logger: pino({ level: 'warn' }) });
   const results: StageResult[] = [];
